@@ -1,0 +1,124 @@
+"""The `stuut-pipeline` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .simulator import FaultConfig, SimulatorServer, StuutSimulator
+    from .simulator.generator import GeneratorConfig
+
+    faults = FaultConfig.with_rate(
+        args.fault_rate,
+        latency_ms=args.latency_ms,
+        retry_after_s=args.retry_after,
+        drift_inserts=args.drift_inserts,
+    )
+    token = args.token or StuutSimulator.random_token()
+    print(f"generating {args.calls} calls over {args.workflows} workflows (seed {args.seed})...")
+    simulator = StuutSimulator(
+        n_calls=args.calls,
+        token=token,
+        faults=faults,
+        generator_config=GeneratorConfig(
+            seed=args.seed, n_workflows=args.workflows, schema_drift_share=args.schema_drift
+        ),
+    )
+    server = SimulatorServer(simulator, host=args.host, port=args.port)
+    print(f"Stuut API simulator serving {server.url}/v1/calls", flush=True)
+    print(f"  token: {token}", flush=True)
+    print(f"  workflows: {', '.join(simulator.store.workflow_ids())}", flush=True)
+    print(f"  export STUUT_API_BASE_URL={server.url} STUUT_API_TOKEN={token}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    server.start()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def _smoke(args: argparse.Namespace) -> int:
+    from .settings import client_from_env
+    from .stuut_api import CallsQuery
+    from .stuut_api.discovery import scan_workflows
+
+    with client_from_env(concurrency=args.concurrency) as client:
+        scan = scan_workflows(client)
+        print(
+            f"scanned {scan.calls_scanned} calls in {scan.pages_scanned} pages:"
+            f" {len(scan.workflows)} workflows, {scan.calls_without_workflow} calls with none"
+        )
+        for workflow_id, name in sorted(scan.workflows.items()):
+            fetch = client.fetch_calls(CallsQuery(limit=200, workflow=workflow_id))
+            for _ in fetch:
+                pass
+            r = fetch.report
+            print(
+                f"  {workflow_id} ({name}): {r.records} calls, {r.pages} pages,"
+                f" {r.retries} retries, total_records matched: {r.total_records_matched}"
+            )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `stuut-pipeline`."""
+    parser = argparse.ArgumentParser(prog="stuut-pipeline", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sim = sub.add_parser("simulator", help="the Stuut API simulator")
+    sim_sub = sim.add_subparsers(dest="sim_command", required=True)
+    serve = sim_sub.add_parser("serve", help="serve the simulated API over HTTP on loopback")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--calls", type=int, default=1000, help="number of calls")
+    serve.add_argument("--workflows", type=int, default=3, help="number of outreach workflows")
+    serve.add_argument("--seed", type=int, default=0)
+    serve.add_argument("--token", help="bearer token to accept (default: a random one, printed)")
+    serve.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request")
+    serve.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="share of requests failing transiently (split over 429, 500, truncated body)",
+    )
+    serve.add_argument("--retry-after", type=float, default=1.0, help="Retry-After of 429s, s")
+    serve.add_argument(
+        "--drift-inserts", type=int, default=0, help="new calls inserted while clients page"
+    )
+    serve.add_argument(
+        "--schema-drift",
+        type=float,
+        default=0.0,
+        help="share of calls with unknown enum values and extra fields",
+    )
+    serve.set_defaults(func=_serve)
+
+    smoke = sub.add_parser("smoke", help="fetch every call once and count them per workflow")
+    smoke.add_argument("--concurrency", type=int, default=4)
+    smoke.set_defaults(func=_smoke)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `stuut-pipeline` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

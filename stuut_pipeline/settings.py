@@ -1,0 +1,136 @@
+"""Configuration from the environment, and the API client it selects.
+
+`STUUT_API_BASE_URL` + `STUUT_API_TOKEN` select a real Stuut API; with no base URL the embedded
+simulator serves in-process. `STUUT_DATA_DIR` (default `./data`) holds every output.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .stuut_api import StuutClient
+
+log = logging.getLogger("stuut_pipeline")
+
+ENV_BASE_URL = "STUUT_API_BASE_URL"
+ENV_TOKEN = "STUUT_API_TOKEN"
+ENV_DATA_DIR = "STUUT_DATA_DIR"
+ENV_SIM_CALLS = "STUUT_SIM_CALLS"
+ENV_SIM_WORKFLOWS = "STUUT_SIM_WORKFLOWS"
+ENV_SIM_SEED = "STUUT_SIM_SEED"
+EMBEDDED_BASE_URL = "http://stuut-simulator.invalid"
+
+_announce_lock = threading.Lock()
+_announced = False
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class SimulatorSettings:
+    """Size of the embedded simulator's account (deterministic for a seed)."""
+
+    calls: int = 600
+    workflows: int = 3
+    seed: int = 0
+
+    @classmethod
+    def from_env(cls) -> SimulatorSettings:
+        """Read STUUT_SIM_CALLS, STUUT_SIM_WORKFLOWS, STUUT_SIM_SEED."""
+        return cls(
+            calls=_int_env(ENV_SIM_CALLS, cls.calls),
+            workflows=_int_env(ENV_SIM_WORKFLOWS, cls.workflows),
+            seed=_int_env(ENV_SIM_SEED, cls.seed),
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the calls come from and where outputs go."""
+
+    base_url: str | None = None
+    token: str | None = field(default=None, repr=False)
+    data_dir: Path = Path("data")
+    simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read the STUUT_* environment variables."""
+        return cls(
+            base_url=os.environ.get(ENV_BASE_URL) or None,
+            token=os.environ.get(ENV_TOKEN) or None,
+            data_dir=Path(os.environ.get(ENV_DATA_DIR) or "data"),
+            simulator=SimulatorSettings.from_env(),
+        )
+
+    @property
+    def uses_simulator(self) -> bool:
+        """True when no real API is configured."""
+        return not self.base_url
+
+
+_simulators: dict[SimulatorSettings, object] = {}
+
+
+def embedded_simulator(sim: SimulatorSettings):  # -> StuutSimulator (imported lazily)
+    """The process-wide embedded simulator for these settings (built once)."""
+    from .simulator import StuutSimulator
+
+    with _announce_lock:
+        if sim not in _simulators:
+            _simulators[sim] = StuutSimulator(
+                n_calls=sim.calls, n_workflows=sim.workflows, seed=sim.seed
+            )
+        return _simulators[sim]
+
+
+def make_client(
+    base_url: str | None, token: str | None, sim: SimulatorSettings | None = None, **options
+) -> StuutClient:
+    """A client of the real API when `base_url` is set, else of the embedded simulator."""
+    global _announced
+    if base_url:
+        if not token:
+            raise ValueError(
+                f"{ENV_BASE_URL} is set but {ENV_TOKEN} is empty: set {ENV_TOKEN} to your Stuut API"
+                f" token, or unset {ENV_BASE_URL} to use the embedded simulator"
+            )
+        return StuutClient(base_url, token, **options)
+    from .simulator import DEFAULT_TOKEN, SimulatorTransport
+
+    sim = sim or SimulatorSettings.from_env()
+    simulator = embedded_simulator(sim)
+    with _announce_lock:
+        if not _announced:
+            _announced = True
+            log.warning(
+                "%s is not set: serving calls from the embedded Stuut API simulator"
+                " (%d calls, %d workflows, seed %d). Set %s and %s to use the real API.",
+                ENV_BASE_URL,
+                sim.calls,
+                sim.workflows,
+                sim.seed,
+                ENV_BASE_URL,
+                ENV_TOKEN,
+            )
+    return StuutClient(
+        EMBEDDED_BASE_URL, DEFAULT_TOKEN, transport=SimulatorTransport(simulator), **options
+    )
+
+
+def client_from_env(**options) -> StuutClient:
+    """The client the environment selects."""
+    s = Settings.from_env()
+    return make_client(s.base_url, s.token, s.simulator, **options)

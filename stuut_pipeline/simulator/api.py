@@ -1,0 +1,251 @@
+"""The simulated `GET /v1/calls` endpoint: auth, validation, filters, paging and injected faults.
+
+Transport-agnostic: `StuutSimulator.handle()` takes a parsed request and returns status, headers and
+body; `transport.py` serves it in-process to httpx, `server.py` over real HTTP.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import orjson
+
+from ..stuut_api.enums import CLASSIFICATIONS, DIRECTIONS, MAX_LIMIT, MIN_LIMIT, SENTIMENTS
+from .faults import FaultConfig
+from .generator import CallGenerator, GeneratorConfig
+from .store import CallFilter, CallStore
+
+DEFAULT_TOKEN = "stuut-sim-token"
+CALLS_PATH = "/v1/calls"
+
+
+class Disconnect(Exception):
+    """Raised by `handle()` when the injected fault is a dropped connection."""
+
+
+@dataclass
+class SimResponse:
+    """What the endpoint answers."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _json(status: int, payload: object, headers: dict[str, str] | None = None) -> SimResponse:
+    return SimResponse(
+        status, orjson.dumps(payload), {"content-type": "application/json", **(headers or {})}
+    )
+
+
+def _enum_msg(allowed: Sequence[str]) -> str:
+    quoted = [f"'{v}'" for v in allowed]
+    return "Input should be " + ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
+
+
+class StuutSimulator:
+    """A simulated Stuut account serving `GET /v1/calls` by the public contract."""
+
+    def __init__(
+        self,
+        *,
+        n_calls: int = 300,
+        n_workflows: int = 3,
+        seed: int = 0,
+        token: str = DEFAULT_TOKEN,
+        faults: FaultConfig | None = None,
+        generator_config: GeneratorConfig | None = None,
+    ) -> None:
+        config = generator_config or GeneratorConfig(seed=seed, n_workflows=n_workflows)
+        self.generator = CallGenerator(config)
+        self.store = CallStore(self.generator, n_calls)
+        self.faults = faults or FaultConfig()
+        self._token = token
+        self._rng = random.Random(config.seed * 7919 + 17)
+        self._lock = threading.Lock()
+        self._drift_left = self.faults.drift_inserts
+        self.requests = 0
+        self.faults_injected: Counter[str] = Counter()
+
+    @classmethod
+    def random_token(cls) -> str:
+        """A fresh token for a server run."""
+        return "sim_" + secrets.token_urlsafe(18)
+
+    def __repr__(self) -> str:
+        return f"StuutSimulator(calls={len(self.store)}, token='***')"
+
+    def handle(
+        self, method: str, path: str, query: Sequence[tuple[str, str]], headers: Mapping[str, str]
+    ) -> SimResponse:
+        """Answer one request. `headers` keys are lower-case."""
+        if self.faults.latency_ms:
+            time.sleep(self.faults.latency_ms / 1000)
+        if path.rstrip("/") != CALLS_PATH:
+            return _json(404, {"detail": "Not Found"})
+        if method != "GET":
+            return _json(405, {"detail": "Method Not Allowed"})
+        auth = headers.get("authorization", "")
+        if not auth.startswith("Bearer ") or not secrets.compare_digest(
+            auth[len("Bearer ") :].encode(), self._token.encode()
+        ):
+            return _json(401, {"detail": "Invalid authentication credentials"})
+        parsed = self._validate(query)
+        if isinstance(parsed, SimResponse):
+            return parsed
+        page, limit, flt = parsed
+        fault, drift = self._draw(page, flt.workflow)
+        if fault == "disconnect":
+            raise Disconnect()
+        if fault == "429":
+            return _json(
+                429,
+                {"detail": "Too Many Requests"},
+                {"retry-after": f"{self.faults.retry_after_s:g}"},
+            )
+        if fault == "500":
+            return _json(500, {"detail": "Internal Server Error"})
+        if drift:
+            self.store.insert_new(drift)
+        calls = self.store.select(flt)
+        total = len(calls)
+        chunk = calls[page * limit : (page + 1) * limit]
+        next_page = page + 1 if (page + 1) * limit < total else None
+        body = b"".join(
+            (
+                b'{"data":[',
+                b",".join(c.body for c in chunk),
+                b'],"current_page":%d,"total_records":%d,"next_page":%s}'
+                % (page, total, b"null" if next_page is None else str(next_page).encode()),
+            )
+        )
+        if fault == "malformed":
+            body = body[: max(1, len(body) // 2)]
+        return SimResponse(200, body, {"content-type": "application/json"})
+
+    def _draw(self, page: int, workflow: str | None) -> tuple[str | None, str | None]:
+        """The fault of this request, and the workflow to insert a new call into (drift)."""
+        f = self.faults
+        with self._lock:
+            self.requests += 1
+            roll = self._rng.random()
+            fault = None
+            for name, rate in (
+                ("429", f.rate_429),
+                ("500", f.rate_500),
+                ("malformed", f.rate_malformed),
+                ("disconnect", f.rate_disconnect),
+            ):
+                if roll < rate:
+                    fault = name
+                    break
+                roll -= rate
+            drift = None
+            if (
+                fault is None
+                and self._drift_left
+                and page > 0
+                and self.requests % f.drift_every == 0
+            ):
+                self._drift_left -= 1
+                drift = workflow or self._rng.choice(self.store.workflow_ids())
+                self.faults_injected["drift_insert"] += 1
+            if fault:
+                self.faults_injected[fault] += 1
+            return fault, drift
+
+    @staticmethod
+    def _validate(query: Sequence[tuple[str, str]]) -> tuple[int, int, CallFilter] | SimResponse:
+        errors: list[dict] = []
+
+        def integer(name: str, default: int, lo: int, hi: int | None) -> int:
+            values = [v for k, v in query if k == name]
+            if not values:
+                return default
+            raw = values[-1]
+            try:
+                value = int(raw)
+            except ValueError:
+                errors.append(
+                    {
+                        "type": "int_parsing",
+                        "loc": ["query", name],
+                        "msg": "Input should be a valid integer, unable to parse string as an"
+                        " integer",
+                        "input": raw,
+                    }
+                )
+                return default
+            if value < lo:
+                errors.append(
+                    {
+                        "type": "greater_than_equal",
+                        "loc": ["query", name],
+                        "msg": f"Input should be greater than or equal to {lo}",
+                        "input": raw,
+                        "ctx": {"ge": lo},
+                    }
+                )
+            elif hi is not None and value > hi:
+                errors.append(
+                    {
+                        "type": "less_than_equal",
+                        "loc": ["query", name],
+                        "msg": f"Input should be less than or equal to {hi}",
+                        "input": raw,
+                        "ctx": {"le": hi},
+                    }
+                )
+            return value
+
+        def enum_list(name: str, allowed: Sequence[str]) -> frozenset[str]:
+            values = [v for k, v in query if k == name]
+            for i, v in enumerate(values):
+                if v not in allowed:
+                    errors.append(
+                        {
+                            "type": "enum",
+                            "loc": ["query", name, i],
+                            "msg": _enum_msg(allowed),
+                            "input": v,
+                            "ctx": {"expected": _enum_msg(allowed)[len("Input should be ") :]},
+                        }
+                    )
+            return frozenset(values)
+
+        def single(name: str) -> str | None:
+            values = [v for k, v in query if k == name]
+            return values[-1] if values else None
+
+        page = integer("page", 0, 0, None)
+        limit = integer("limit", 50, MIN_LIMIT, MAX_LIMIT)
+        classification = enum_list("classification", CLASSIFICATIONS)
+        sentiment = enum_list("sentiment", SENTIMENTS)
+        direction = single("direction")
+        if direction is not None and direction not in DIRECTIONS:
+            errors.append(
+                {
+                    "type": "enum",
+                    "loc": ["query", "direction"],
+                    "msg": _enum_msg(DIRECTIONS),
+                    "input": direction,
+                    "ctx": {"expected": _enum_msg(DIRECTIONS)[len("Input should be ") :]},
+                }
+            )
+        if errors:
+            return _json(422, {"detail": errors})
+        flt = CallFilter(
+            classification=classification,
+            direction=direction,
+            invoice=single("invoice"),
+            partner=single("partner"),
+            sentiment=sentiment,
+            workflow=single("workflow"),
+        )
+        return page, limit, flt

@@ -1,0 +1,430 @@
+"""HTTP client of Stuut's `GET /v1/calls`: concurrent paging, retries, dedupe, fetch report.
+
+Knows nothing of Dagster. The token lives only in the HTTP client's headers: it never appears in a
+log line, an exception message, a repr or a report.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+import httpx
+import msgspec
+
+from .errors import (
+    StuutApiError,
+    StuutAuthError,
+    StuutNotFoundError,
+    StuutRequestRejected,
+    StuutRetriesExhausted,
+)
+from .query import CallsQuery
+
+log = logging.getLogger("stuut_pipeline.stuut_api")
+
+CALLS_PATH = "/v1/calls"
+MAX_PAGE_SIZE = 200
+
+
+class KeyedRecord(Protocol):
+    """What the client needs of a decoded record to dedupe it."""
+
+    id: str
+    modified_at: str | None
+
+
+R = TypeVar("R", bound=KeyedRecord)
+
+
+class CallKey(msgspec.Struct):
+    """The smallest decoding of a call: what dedupe needs. Every other field is skipped."""
+
+    id: str
+    modified_at: str | None = None
+
+
+_key_decoder = msgspec.json.Decoder(CallKey)
+
+
+def decode_key(raw: bytes | msgspec.Raw) -> CallKey:
+    """Decode only `id` and `modified_at` of one call record."""
+    return _key_decoder.decode(raw)
+
+
+class _Envelope(msgspec.Struct):
+    data: list[msgspec.Raw]
+    current_page: int = 0
+    total_records: int = 0
+    next_page: int | None = None
+
+
+_envelope_decoder = msgspec.json.Decoder(_Envelope)
+
+
+@dataclass(frozen=True)
+class FetchedRecord(Generic[R]):
+    """One call as received: its raw JSON bytes and its decoded fields.
+
+    `supersedes` is true when an earlier-yielded record with the same id is older than this one and
+    must be discarded by the consumer (offset paging can show a record twice; latest wins).
+    """
+
+    raw: msgspec.Raw
+    record: R
+    supersedes: bool = False
+
+
+@dataclass(frozen=True)
+class FetchedPage(Generic[R]):
+    """The new records of one page, after dedupe, in the order the API sent them."""
+
+    number: int
+    records: list[FetchedRecord[R]]
+
+
+@dataclass
+class FetchReport:
+    """What one fetch did: pages, records, dedupe, retries and `total_records` reconciliation."""
+
+    query: str
+    pages: int = 0
+    passes: int = 0
+    records_received: int = 0
+    records: int = 0
+    duplicates_dropped: int = 0
+    superseded: int = 0
+    retries: int = 0
+    retry_reasons: dict[str, int] = field(default_factory=dict)
+    bytes_received: int = 0
+    first_total_records: int | None = None
+    total_records: int | None = None
+    total_records_matched: bool | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain-data form for metadata and summaries."""
+        return asdict(self)
+
+
+@dataclass
+class _PageResult:
+    number: int
+    envelope: _Envelope
+    nbytes: int
+    retry_reasons: list[str]
+
+
+def _is_newer(candidate: str | None, current: str | None) -> bool:
+    if candidate is None:
+        return False
+    if current is None:
+        return True
+    try:
+        return datetime.fromisoformat(candidate) > datetime.fromisoformat(current)
+    except ValueError:
+        return candidate > current
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _detail(response: httpx.Response) -> object:
+    try:
+        return response.json().get("detail")
+    except Exception:
+        return response.text[:500] or None
+
+
+class StuutClient:
+    """Client of Stuut's List Calls endpoint.
+
+    `fetch_calls()` pages through `/v1/calls`: the first page tells `total_records`, the rest are
+    fetched concurrently (at most `concurrency` requests in flight) and yielded page by page as they
+    arrive, so a whole workflow is never held in memory. Transient faults (429, 5xx, timeouts,
+    connection errors, malformed bodies) are retried with exponential backoff and jitter, honouring
+    `Retry-After` up to `retry_after_cap` seconds; 401/403/404/422 raise at once.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        concurrency: int = 4,
+        max_attempts: int = 6,
+        timeout: float = 60.0,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        retry_after_cap: float = 60.0,
+        max_passes: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
+        if not token:
+            raise StuutAuthError(
+                "no API token given: set STUUT_API_TOKEN to your Stuut API token"
+                " (or unset STUUT_API_BASE_URL to use the embedded simulator)"
+            )
+        self.base_url = base_url.rstrip("/")
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.retry_after_cap = retry_after_cap
+        self.max_passes = max_passes
+        self._sleep = sleep
+        self._secret = token
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            transport=transport,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=concurrency + 1),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"StuutClient(base_url={self.base_url!r}, token='***', concurrency={self.concurrency})"
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._http.close()
+
+    def __enter__(self) -> StuutClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text
+
+    def fetch_calls(
+        self,
+        query: CallsQuery | None = None,
+        *,
+        decode: Callable[[msgspec.Raw], R] = decode_key,  # type: ignore[assignment]
+    ) -> CallsFetch[R]:
+        """Start a fetch of every call matching `query`; iterate it for pages, then read `.report`.
+
+        `decode` turns a record's raw JSON into an object with `id` and `modified_at`; the default
+        decodes only those two fields.
+        """
+        return CallsFetch(self, query or CallsQuery(limit=MAX_PAGE_SIZE), decode)
+
+    def get_page(self, query: CallsQuery, page: int) -> tuple[int, list[msgspec.Raw], int | None]:
+        """Fetch one page (with retries); return (total_records, raw records, next_page)."""
+        result = self._get_page(query, page)
+        env = result.envelope
+        return env.total_records, env.data, env.next_page
+
+    def _get_page(self, query: CallsQuery, page: int) -> _PageResult:
+        params = query.params(page)
+        reasons: list[str] = []
+        last = "no response"
+        for attempt in range(1, self.max_attempts + 1):
+            retry_after: float | None = None
+            try:
+                response = self._http.get(CALLS_PATH, params=params)
+            except httpx.TimeoutException as exc:
+                last = f"timeout ({type(exc).__name__})"
+            except httpx.TransportError as exc:
+                last = f"connection error ({type(exc).__name__})"
+            else:
+                status = response.status_code
+                if status == 200:
+                    body = response.content
+                    try:
+                        return _PageResult(page, _envelope_decoder.decode(body), len(body), reasons)
+                    except msgspec.DecodeError as exc:
+                        last = f"malformed response body ({self._scrub(str(exc))[:120]})"
+                elif status in (401, 403):
+                    raise StuutAuthError(
+                        f"HTTP {status} from {self.base_url}{CALLS_PATH}: the API token was refused"
+                        f" ({self._scrub(str(_detail(response)))}). Check STUUT_API_TOKEN: it must"
+                        " be a valid Stuut API token for this base URL."
+                    )
+                elif status == 404:
+                    raise StuutNotFoundError(
+                        f"HTTP 404 from {self.base_url}{CALLS_PATH}: no such endpoint. Check"
+                        " STUUT_API_BASE_URL (it should be the API root, e.g. https://api.stuut.ai)."
+                    )
+                elif status == 429 or status >= 500:
+                    last = f"HTTP {status}"
+                    retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+                else:
+                    detail = _detail(response)
+                    raise StuutRequestRejected(
+                        f"HTTP {status} from {CALLS_PATH} for page {page} ({query.describe()}):"
+                        f" the server rejected the request parameters: {self._scrub(str(detail))}",
+                        detail,
+                    )
+            reasons.append(last)
+            if attempt == self.max_attempts:
+                break
+            delay = self._backoff(attempt, retry_after)
+            log.warning(
+                "GET %s page %d: %s; retry %d/%d in %.2fs",
+                CALLS_PATH,
+                page,
+                last,
+                attempt,
+                self.max_attempts - 1,
+                delay,
+            )
+            self._sleep(delay)
+        raise StuutRetriesExhausted(
+            f"GET {CALLS_PATH} page {page} ({query.describe()}) failed after"
+            f" {self.max_attempts} attempts; last error: {last}. The API is failing or"
+            " rate-limiting: try again later, or raise max_attempts.",
+            page=page,
+            attempts=self.max_attempts,
+            last_status=last,
+        )
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.retry_after_cap) + random.uniform(0, 0.1)
+        ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+class CallsFetch(Generic[R]):
+    """One fetch of `/v1/calls`: iterate for deduped pages; `report` fills in as it goes."""
+
+    def __init__(
+        self, client: StuutClient, query: CallsQuery, decode: Callable[[msgspec.Raw], R]
+    ) -> None:
+        self.client = client
+        self.query = query
+        self.decode = decode
+        self.report = FetchReport(query=query.describe())
+        self._reasons: Counter[str] = Counter()
+
+    def __iter__(self) -> Iterator[FetchedPage[R]]:
+        started = time.monotonic()
+        seen: dict[str, str | None] = {}
+        report = self.report
+        try:
+            for _ in range(self.client.max_passes):
+                report.passes += 1
+                new_this_pass = 0
+                for result in self._pass():
+                    self._account(result)
+                    records: list[FetchedRecord[R]] = []
+                    for position, raw in enumerate(result.envelope.data):
+                        try:
+                            record = self.decode(raw)
+                        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                            raise StuutApiError(
+                                f"record {position} of page {result.number} of {CALLS_PATH}"
+                                f" ({self.query.describe()}) is not a valid call: {exc}"
+                            ) from None
+                        report.records_received += 1
+                        if record.id not in seen:
+                            seen[record.id] = record.modified_at
+                            records.append(FetchedRecord(raw, record))
+                            new_this_pass += 1
+                        elif _is_newer(record.modified_at, seen[record.id]):
+                            seen[record.id] = record.modified_at
+                            records.append(FetchedRecord(raw, record, supersedes=True))
+                            report.superseded += 1
+                        else:
+                            report.duplicates_dropped += 1
+                    report.records = len(seen)
+                    yield FetchedPage(result.number, records)
+                total = report.total_records or 0
+                if len(seen) >= total or new_this_pass == 0 and report.passes > 1:
+                    break
+                log.info(
+                    "%s: %d unique calls after pass %d but total_records=%d; paging again"
+                    " (offset paging drifted while new calls arrived)",
+                    self.query.describe(),
+                    len(seen),
+                    report.passes,
+                    total,
+                )
+        finally:
+            report.records = len(seen)
+            report.total_records_matched = (
+                None if report.total_records is None else len(seen) == report.total_records
+            )
+            report.retry_reasons = dict(self._reasons)
+            report.seconds = round(time.monotonic() - started, 3)
+
+    def _account(self, result: _PageResult) -> None:
+        report = self.report
+        report.pages += 1
+        report.bytes_received += result.nbytes
+        report.retries += len(result.retry_reasons)
+        self._reasons.update(result.retry_reasons)
+        report.total_records = result.envelope.total_records
+        if report.first_total_records is None:
+            report.first_total_records = result.envelope.total_records
+
+    def _pass(self) -> Iterator[_PageResult]:
+        """One walk over every page: page 0, then the announced pages concurrently, then any
+        pages that appeared meanwhile (followed by `next_page`)."""
+        client, query = self.client, self.query
+        first = client._get_page(query, 0)
+        yield first
+        if first.envelope.next_page is None or not first.envelope.data:
+            return
+        n_pages = max(1, math.ceil(first.envelope.total_records / query.limit))
+        planned = iter(range(first.envelope.next_page, n_pages))
+        tail: _PageResult | None = first
+        pool = ThreadPoolExecutor(max_workers=client.concurrency, thread_name_prefix="stuut-page")
+        in_flight: dict[Future[_PageResult], int] = {}
+        try:
+
+            def submit_next() -> None:
+                number = next(planned, None)
+                if number is not None:
+                    in_flight[pool.submit(client._get_page, query, number)] = number
+
+            for _ in range(client.concurrency):
+                submit_next()
+            while in_flight:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=in_flight.__getitem__):
+                    del in_flight[future]
+                    result = future.result()
+                    if tail is None or result.number > tail.number:
+                        tail = result
+                    yield result
+                    submit_next()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        next_page = tail.envelope.next_page if tail.envelope.data else None
+        while next_page is not None:
+            result = client._get_page(query, next_page)
+            yield result
+            if not result.envelope.data:
+                break
+            next_page = result.envelope.next_page
