@@ -1,0 +1,58 @@
+"""Atomic publishing: files are written under a staging directory, then moved into place.
+
+A reader globbing the published tree never sees a partial file: each file arrives by one
+`os.replace` (atomic on one filesystem), and staging lives outside every published glob.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from .paths import staging_root
+
+
+def new_staging_dir(data_dir: Path, label: str) -> Path:
+    """A fresh, empty staging directory for one write."""
+    path = staging_root(data_dir) / f"{label}-{uuid.uuid4().hex[:12]}"
+    path.mkdir(parents=True)
+    return path
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish_file(staged: Path, target_dir: Path, name: str) -> Path:
+    """Move `staged` to `target_dir/name` atomically, then delete every other file there.
+
+    The partition directory then holds exactly the new file: what was there before is replaced
+    entirely, never appended to.
+    """
+    with open(staged, "rb") as fh:
+        os.fsync(fh.fileno())
+    target_dir.mkdir(parents=True, exist_ok=True)
+    final = target_dir / name
+    os.replace(staged, final)
+    _fsync_dir(target_dir)
+    for other in target_dir.iterdir():
+        if other.name != name:
+            if other.is_dir():
+                shutil.rmtree(other)
+            else:
+                other.unlink()
+    return final
+
+
+def discard(path: Path) -> None:
+    """Delete a staging directory (or file), ignoring what is already gone."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
