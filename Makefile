@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install  ## install, then run the whole pipeline on the embedded simulator
-	$(BIN)/stuut-pipeline smoke
+	$(BIN)/stuut-pipeline run
 
 test: install  ## install, then run lint and the test suite
 	$(BIN)/ruff check .

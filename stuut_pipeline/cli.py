@@ -69,6 +69,13 @@ def _smoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from .headless import run
+
+    outcomes = run(args.workflow or None)
+    return 0 if outcomes and all(o.success for o in outcomes) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `stuut-pipeline`."""
     parser = argparse.ArgumentParser(prog="stuut-pipeline", description=__doc__)
@@ -102,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of calls with unknown enum values and extra fields",
     )
     serve.set_defaults(func=_serve)
+
+    run = sub.add_parser(
+        "run",
+        help="discover workflows (or take --workflow), register them and materialise the whole"
+        " graph for each through Dagster",
+    )
+    run.add_argument("--workflow", action="append", help="a workflow id (repeatable)")
+    run.set_defaults(func=_run)
 
     smoke = sub.add_parser("smoke", help="fetch every call once and count them per workflow")
     smoke.add_argument("--concurrency", type=int, default=4)
