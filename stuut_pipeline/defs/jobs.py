@@ -2,13 +2,10 @@
 
 import dagster as dg
 
-from .partitions import workflow_partitions
-
 PIPELINE_JOB_NAME = "stuut_pipeline_job"
 
 stuut_pipeline_job = dg.define_asset_job(
     PIPELINE_JOB_NAME,
     selection=dg.AssetSelection.all(),
-    partitions_def=workflow_partitions,
     description="Fetch, land, flatten and roll up the calls of one outreach workflow.",
 )

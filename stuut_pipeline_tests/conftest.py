@@ -1,0 +1,15 @@
+"""Shared fixtures: an isolated data dir and Dagster instance per test, no real API."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path, monkeypatch):
+    """No test reads a real API, the project's data dir or its Dagster instance."""
+    for name in ("STUUT_API_BASE_URL", "STUUT_API_TOKEN", "STUUT_WORKFLOW_IDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("STUUT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
