@@ -178,7 +178,7 @@ class StuutClient:
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
         retry_after_cap: float = 60.0,
-        max_passes: int = 3,
+        max_passes: int = 5,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if concurrency < 1:
@@ -332,10 +332,11 @@ class CallsFetch(Generic[R]):
         seen: dict[str, str | None] = {}
         report = self.report
         try:
-            for _ in range(self.client.max_passes):
+            for pass_number in range(self.client.max_passes):
                 report.passes += 1
                 new_this_pass = 0
-                for result in self._pass():
+                pages = self._pass() if pass_number == 0 else self._catch_up(seen)
+                for result in pages:
                     self._account(result)
                     records: list[FetchedRecord[R]] = []
                     for position, raw in enumerate(result.envelope.data):
@@ -387,6 +388,19 @@ class CallsFetch(Generic[R]):
         report.total_records = result.envelope.total_records
         if report.first_total_records is None:
             report.first_total_records = result.envelope.total_records
+
+    def _catch_up(self, seen: dict[str, str | None]) -> Iterator[_PageResult]:
+        """A re-pass after drift: pages from 0 in order, until every announced record is seen.
+
+        New calls usually land on the first pages, so this stops early; whatever the sort order,
+        it ends at the last page at worst."""
+        page: int | None = 0
+        while page is not None:
+            result = self.client._get_page(self.query, page)
+            yield result
+            if not result.envelope.data or len(seen) >= result.envelope.total_records:
+                return
+            page = result.envelope.next_page
 
     def _pass(self) -> Iterator[_PageResult]:
         """One walk over every page: page 0, then the announced pages concurrently, then any
