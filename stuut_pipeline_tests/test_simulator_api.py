@@ -1,0 +1,156 @@
+"""The simulated endpoint: auth, FastAPI-style validation, envelope, and the `serve` command."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import orjson
+import pytest
+
+from stuut_pipeline.simulator import FaultConfig, StuutSimulator
+from stuut_pipeline.stuut_api import CallsQuery, StuutClient
+
+TOKEN = "sim-test-token"
+
+
+@pytest.fixture(scope="module")
+def sim() -> StuutSimulator:
+    return StuutSimulator(n_calls=120, n_workflows=2, seed=4, token=TOKEN)
+
+
+def get(
+    sim: StuutSimulator, query: list[tuple[str, str]], token: str | None = TOKEN, path="/v1/calls"
+):
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    answer = sim.handle("GET", path, query, headers)
+    return answer.status, orjson.loads(answer.body)
+
+
+@pytest.mark.parametrize(
+    ("query", "loc", "kind"),
+    [
+        ([("limit", "500")], ["query", "limit"], "less_than_equal"),
+        ([("limit", "0")], ["query", "limit"], "greater_than_equal"),
+        ([("page", "-1")], ["query", "page"], "greater_than_equal"),
+        ([("page", "two")], ["query", "page"], "int_parsing"),
+        ([("sentiment", "positive"), ("sentiment", "happy")], ["query", "sentiment", 1], "enum"),
+        ([("sentiment", "positive,negative")], ["query", "sentiment", 0], "enum"),
+        ([("classification", "refund")], ["query", "classification", 0], "enum"),
+        ([("direction", "up")], ["query", "direction"], "enum"),
+    ],
+)
+def test_invalid_parameters_get_fastapi_style_422(sim, query, loc, kind) -> None:
+    status, body = get(sim, query)
+    assert status == 422
+    (error,) = body["detail"]
+    assert error["loc"] == loc and error["type"] == kind and error["msg"]
+
+
+def test_enum_error_lists_the_allowed_values(sim) -> None:
+    _, body = get(sim, [("direction", "up")])
+    assert body["detail"][0]["msg"] == "Input should be 'inbound' or 'outbound'"
+
+
+@pytest.mark.parametrize("token", [None, "wrong", TOKEN + "x"])
+def test_wrong_or_missing_token_is_401(sim, token) -> None:
+    status, body = get(sim, [], token=token)
+    assert status == 401 and body == {"detail": "Invalid authentication credentials"}
+
+
+def test_unknown_path_is_404(sim) -> None:
+    assert get(sim, [], path="/v1/nope")[0] == 404
+
+
+def test_envelope_and_paging(sim) -> None:
+    workflow = sim.store.workflow_ids()[0]
+    expected = [c["id"] for c in sim.store.records(workflow)]
+    ids, page, next_page = [], 0, 0
+    while next_page is not None:
+        status, body = get(sim, [("workflow", workflow), ("limit", "25"), ("page", str(page))])
+        assert status == 200 and body["current_page"] == page
+        assert body["total_records"] == len(expected)
+        ids += [c["id"] for c in body["data"]]
+        next_page = body["next_page"]
+        assert next_page in (page + 1, None)
+        page += 1
+    assert ids == expected  # newest first, nothing twice
+    status, body = get(sim, [("workflow", workflow), ("page", "999")])
+    assert body["data"] == [] and body["next_page"] is None
+
+
+def test_default_limit_is_50(sim) -> None:
+    _, body = get(sim, [])
+    assert len(body["data"]) == 50 and body["next_page"] == 1
+
+
+def test_injected_faults_look_like_the_real_thing() -> None:
+    sim = StuutSimulator(n_calls=10, token=TOKEN, faults=FaultConfig(rate_429=1.0, retry_after_s=3))
+    answer = sim.handle("GET", "/v1/calls", [], {"authorization": f"Bearer {TOKEN}"})
+    assert answer.status == 429 and answer.headers["retry-after"] == "3"
+    sim = StuutSimulator(n_calls=10, token=TOKEN, faults=FaultConfig(rate_malformed=1.0))
+    answer = sim.handle("GET", "/v1/calls", [], {"authorization": f"Bearer {TOKEN}"})
+    assert answer.status == 200
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(answer.body)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_command_runs_a_real_http_server() -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stuut_pipeline.cli",
+            "simulator",
+            "serve",
+            "--port",
+            str(port),
+            "--calls",
+            "80",
+            "--workflows",
+            "2",
+            "--seed",
+            "9",
+            "--latency-ms",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        token = None
+        while token is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+            found = re.search(r"token: (\S+)", line)
+            token = found.group(1) if found else None
+        assert token, "".join(lines)
+        reference = StuutSimulator(n_calls=80, n_workflows=2, seed=9, token=token)
+        client = StuutClient(f"http://127.0.0.1:{port}", token)
+        ids = set()
+        for page in client.fetch_calls(CallsQuery(limit=30)):
+            ids |= {r.record.id for r in page.records}
+        assert ids == reference.store.ids()
+        with pytest.raises(httpx.HTTPStatusError):
+            httpx.get(f"http://127.0.0.1:{port}/v1/calls").raise_for_status()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
