@@ -38,8 +38,10 @@ BOOL = pa.bool_()
 INT32 = pa.int32()
 INT64 = pa.int64()
 FLOAT64 = pa.float64()
-STRING_LIST = pa.list_(pa.string())
-INT64_LIST = pa.list_(pa.int64())
+# Lists name their item "element", as Parquet's compliant nested types do: a schema read back
+# from a file then equals the contract's exactly.
+STRING_LIST = pa.list_(pa.field("element", pa.string()))
+INT64_LIST = pa.list_(pa.field("element", pa.int64()))
 
 #: Hive partition key of every table: a directory name, never a column of the files.
 PARTITION_KEY = "workflow_id"
@@ -722,6 +724,83 @@ TABLES: dict[str, TableContract] = {
 }
 
 
+def join_path(parent: str, key: str) -> str:
+    """`parent` + `key` in source-path notation (`""` is the call's root)."""
+    return f"{parent}.{key}" if parent else key
+
+
+def relative_path(path: str, ancestor: str) -> str | None:
+    """`path` relative to `ancestor` (`None` unless `path` lies strictly below `ancestor`)."""
+    if not ancestor:
+        return path or None
+    return path[len(ancestor) + 1 :] if path.startswith(ancestor + ".") else None
+
+
+def owning_table(path: str) -> TableContract:
+    """The table whose row object holds `path`: the one with the deepest `row_source` above it."""
+    best = CALLS
+    for table in TABLES.values():
+        rs = table.row_source
+        if (path == rs or relative_path(path, rs) is not None) and len(rs) > len(best.row_source):
+            best = table
+    return best
+
+
+def checked_objects() -> dict[str, tuple[str, ...]]:
+    """Path of every object whose keys the decoder checks -> its documented keys.
+
+    The call (`""`), each table's row object, and every object whose JSON column declares
+    `object_keys`. Keys come from the column sources below the object, plus `object_keys`.
+    """
+    paths = [""] + [t.row_source for t in TABLES.values() if t.row_source]
+    paths += [c.source for t in TABLES.values() for c in t.columns if c.object_keys and c.source]
+    keys: dict[str, dict[str, None]] = {p: {} for p in paths}
+    for table in TABLES.values():
+        for col in table.columns:
+            if col.object_keys and col.source:
+                keys[col.source].update(dict.fromkeys(col.object_keys))
+            if col.source is None:
+                continue
+            for p in paths:
+                rel = relative_path(col.source, p)
+                if rel is not None:
+                    keys[p][rel.split(".")[0].removesuffix("[]")] = None
+    return {p: tuple(k) for p, k in keys.items()}
+
+
+def _check_contract() -> None:
+    """Fail at import on an inconsistent contract (a developer error, not a data error)."""
+    objects = checked_objects()
+    for table in TABLES.values():
+        names = table.column_names
+        if len(set(names)) != len(names):
+            raise AssertionError(f"{table.name}: duplicate column names")
+        if PARTITION_KEY in names:
+            raise AssertionError(f"{table.name}: `{PARTITION_KEY}` is the partition key")
+        missing = set(table.primary_key) - set(names)
+        if missing or (table.parent_key and table.parent_key not in names):
+            raise AssertionError(f"{table.name}: key columns missing: {missing}")
+        for col in table.columns:
+            if (col.source is None) != (col.kind == "derived"):
+                raise AssertionError(f"{table.name}.{col.name}: only derived columns lack a source")
+            if col.kind in ("json", "text") and col.type != STRING:
+                raise AssertionError(f"{table.name}.{col.name}: JSON/text columns are strings")
+            if col.source is not None and owning_table(col.source) is not table:
+                raise AssertionError(f"{table.name}.{col.name}: source outside the table's rows")
+    for path, keys in objects.items():
+        if path.endswith("[]") or not path:
+            continue
+        declared = next(
+            c.object_keys for t in TABLES.values() for c in t.columns if c.source == path
+        )
+        extra = set(keys) - set(declared or ())
+        if extra:
+            raise AssertionError(f"{path}: columns read undocumented keys {sorted(extra)}")
+
+
+_check_contract()
+
+
 def _markdown_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -734,8 +813,8 @@ def table_markdown(table: TableContract) -> str:
         table.description,
         "",
         f"Primary key: `{', '.join(table.primary_key)}`."
-        + (f" Parent key: `{table.parent_key}` -> `calls.call_id`." if table.parent_key else ""),
-        f" Partitioned by `{PARTITION_KEY}` (Hive directory, not a file column).",
+        + (f" Parent key: `{table.parent_key}` -> `calls.call_id`." if table.parent_key else "")
+        + f" Partitioned by `{PARTITION_KEY}` (Hive directory, not a file column).",
         "",
         "| column | type | nullable | source | description |",
         "|---|---|---|---|---|",

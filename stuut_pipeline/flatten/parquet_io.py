@@ -1,0 +1,207 @@
+"""Bounded-memory, atomic writing of one partition (one workflow) of the four tables.
+
+Layout under `root`:
+    parquet/<table>/workflow_id=<partition>/part-0.parquet      published (read by the glob
+                                                                 parquet/<table>/*/*.parquet)
+    .staging/<token>/<table>.parquet.staged                      being written
+
+DuckDB's globs match dot-directories and dot-files (`*` and `**` both do), so staged files are kept
+outside `parquet/` AND do not end in `.parquet`: no `*.parquet` glob can ever see one. Each batch
+is appended as row groups to one `ParquetWriter` per table (memory: one batch). `publish()`
+renames each staged file over the published one with `os.replace` (atomic per file; readers see
+the old or the new file, never a partial one), then removes the partition directory's other files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+from types import TracebackType
+
+import pyarrow.parquet as pq
+
+from .contract import PARTITION_KEY, TABLES
+from .flatten import DriftReport, FlatBatch
+
+PARTITION_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+PART_FILE = "part-0.parquet"
+STAGED_SUFFIX = ".parquet.staged"
+
+
+class InvalidPartitionError(ValueError):
+    """A partition name that is not 1..128 letters, digits, `_` or `-`."""
+
+
+def check_partition(partition: str) -> str:
+    """Return `partition` if it is a safe directory name, else raise InvalidPartitionError."""
+    if not isinstance(partition, str) or not PARTITION_PATTERN.fullmatch(partition):
+        raise InvalidPartitionError(
+            f"invalid partition {partition!r}: expected 1 to 128 characters among letters, "
+            "digits, '_' and '-'"
+        )
+    return partition
+
+
+def table_dir(root: Path, table: str) -> Path:
+    """Directory of a table's partitions: `<root>/parquet/<table>`."""
+    return Path(root) / "parquet" / table
+
+
+def partition_file(root: Path, table: str, partition: str) -> Path:
+    """Published file of one table and partition."""
+    return table_dir(root, table) / f"{PARTITION_KEY}={check_partition(partition)}" / PART_FILE
+
+
+def published_files(root: Path, partition: str) -> dict[str, Path]:
+    """Published file of every table for `partition` (whether or not it exists)."""
+    return {name: partition_file(root, name, partition) for name in TABLES}
+
+
+def duckdb_source(root: Path, table: str) -> str:
+    """A DuckDB `read_parquet(...)` expression over every partition of `table`.
+
+    `workflow_id` comes from the directory names, typed VARCHAR (without `hive_types`, DuckDB
+    would cast all-digit ids to integers).
+    """
+    glob = str(table_dir(root, table) / "*" / "*.parquet").replace("'", "''")
+    return (
+        f"read_parquet('{glob}', hive_partitioning = true, "
+        f"hive_types = {{'{PARTITION_KEY}': VARCHAR}})"
+    )
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class PartitionWriter:
+    """Writes one partition of every table to staging, then publishes it atomically.
+
+    Use as a context manager: leaving the block by an exception, or without `publish()`, aborts
+    (staging deleted, published files untouched).
+
+        with PartitionWriter(root, "otwfl_abc") as writer:
+            for batch in batches:
+                writer.write(batch)
+            report = validate_partition(writer.seal())
+            writer.publish()
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        partition: str,
+        *,
+        staging_dir: Path | None = None,
+        compression: str = "zstd",
+        compression_level: int | None = None,
+    ) -> None:
+        self.partition = check_partition(partition)
+        self.root = Path(root)
+        self.token = f"{partition}-{uuid.uuid4().hex[:12]}"
+        self.staging = Path(staging_dir or self.root / ".staging") / self.token
+        self.staging.mkdir(parents=True, exist_ok=False)
+        self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
+        self.drift = DriftReport()
+        self.state = "open"
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        try:
+            for name, table in TABLES.items():
+                self._writers[name] = pq.ParquetWriter(
+                    self.staged_file(name),
+                    table.arrow_schema(),
+                    compression=compression,
+                    compression_level=compression_level,
+                )
+        except BaseException:
+            self.abort()
+            raise
+
+    def staged_file(self, table: str) -> Path:
+        """Where `table` is staged."""
+        return self.staging / f"{table}{STAGED_SUFFIX}"
+
+    def _require(self, *states: str) -> None:
+        if self.state not in states:
+            raise RuntimeError(f"partition writer is {self.state}, expected {' or '.join(states)}")
+
+    def write(self, batch: FlatBatch) -> None:
+        """Append a batch's tables as row groups (schemas must be the contract's)."""
+        self._require("open")
+        for name, writer in self._writers.items():
+            table = batch.tables[name]
+            if table.num_rows:
+                writer.write_table(table)
+                self.rows[name] += table.num_rows
+        self.drift.merge(batch.drift)
+
+    def seal(self) -> dict[str, Path]:
+        """Finish the staged files (footers, fsync) and return them, e.g. to validate them."""
+        if self.state == "open":
+            for writer in self._writers.values():
+                writer.close()
+            for name in TABLES:
+                _fsync(self.staged_file(name))
+            self.state = "sealed"
+        self._require("sealed")
+        return {name: self.staged_file(name) for name in TABLES}
+
+    def publish(self) -> dict[str, Path]:
+        """Move every staged file over its published file, drop stale files; return the paths."""
+        staged = self.seal()
+        published: dict[str, Path] = {}
+        for name, source in staged.items():
+            target = partition_file(self.root, name, self.partition)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._replace(source, target)
+            for other in target.parent.iterdir():
+                if other.name != PART_FILE and other.is_file():
+                    other.unlink(missing_ok=True)
+            _fsync(target.parent)
+            published[name] = target
+        self.state = "published"
+        shutil.rmtree(self.staging, ignore_errors=True)
+        return published
+
+    def _replace(self, source: Path, target: Path) -> None:
+        try:
+            os.replace(source, target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            # Staging on another filesystem: copy next to the target (a name no glob of
+            # `*.parquet` matches), then rename atomically.
+            tmp = target.with_name(f".{target.name}.{self.token}.tmp")
+            shutil.copyfile(source, tmp)
+            _fsync(tmp)
+            os.replace(tmp, target)
+
+    def abort(self) -> None:
+        """Drop everything staged; published files are not touched."""
+        if self.state in ("published", "aborted"):
+            return
+        for writer in self._writers.values():
+            with contextlib.suppress(Exception):
+                writer.close()
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self.state = "aborted"
+
+    def __enter__(self) -> PartitionWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.abort()

@@ -1,0 +1,198 @@
+"""PartitionWriter: atomic publish, abort, re-publish, empty partitions, Hive reading in DuckDB."""
+
+from __future__ import annotations
+
+import glob
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from stuut_pipeline.flatten.contract import PARTITION_KEY, TABLES
+from stuut_pipeline.flatten.flatten import FlatBatch, flatten_raw
+from stuut_pipeline.flatten.parquet_io import (
+    InvalidPartitionError,
+    PartitionWriter,
+    check_partition,
+    duckdb_source,
+    partition_file,
+    published_files,
+)
+from stuut_pipeline.simulator.generator import CallGenerator, GeneratorConfig
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    path = tmp_path / "store"
+    path.mkdir()
+    return path
+
+
+@cache
+def gen() -> CallGenerator:
+    return CallGenerator(GeneratorConfig(seed=5, schema_drift_share=0.2, string_amount_share=0.2))
+
+
+def batch_for(workflow: str, start: int, n: int) -> FlatBatch:
+    return flatten_raw([gen().call_json(i, workflow_id=workflow) for i in range(start, start + n)])
+
+
+def published_glob(root: Path) -> list[str]:
+    return sorted(glob.glob(str(root / "parquet" / "*" / "*" / "*.parquet")))
+
+
+def duck_count(root: Path, table: str, workflow: str | None = None) -> int:
+    where = f" WHERE {PARTITION_KEY} = '{workflow}'" if workflow else ""
+    sql = f"SELECT count(*) FROM {duckdb_source(root, table)}{where}"
+    return duckdb.sql(sql).fetchall()[0][0]
+
+
+def publish(root: Path, workflow: str, batches: list[FlatBatch]) -> dict[str, Path]:
+    with PartitionWriter(root, workflow) as writer:
+        for batch in batches:
+            writer.write(batch)
+        return writer.publish()
+
+
+def test_publish_layout_and_duckdb_reads_workflow_id_from_the_path(root: Path) -> None:
+    wf_a, wf_b = gen().workflow_ids()[:2]
+    a, b = batch_for(wf_a, 0, 60), batch_for(wf_b, 60, 40)
+    files = publish(root, wf_a, [a])
+    publish(root, wf_b, [b])
+    assert files == published_files(root, wf_a)
+    assert files["calls"] == root / "parquet" / "calls" / f"workflow_id={wf_a}" / "part-0.parquet"
+    for name, table in TABLES.items():
+        schema = pq.read_schema(files[name])
+        assert PARTITION_KEY not in schema.names
+        assert schema.equals(table.arrow_schema(), check_metadata=False)
+        assert duck_count(root, name, wf_a) == a[name].num_rows
+        assert duck_count(root, name, wf_b) == b[name].num_rows
+    rows = duckdb.sql(
+        f"SELECT {PARTITION_KEY}, count(*) FROM read_parquet("
+        f"'{root}/parquet/calls/*/*.parquet', hive_partitioning = true) GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert rows == sorted([(wf_a, 60), (wf_b, 40)])
+    joined = duckdb.sql(
+        f"SELECT count(*) FROM {duckdb_source(root, 'call_invoices')} i "
+        f"JOIN {duckdb_source(root, 'calls')} c USING ({PARTITION_KEY}, call_id)"
+    ).fetchall()[0][0]
+    assert joined == a["call_invoices"].num_rows + b["call_invoices"].num_rows
+    assert not list((root / ".staging").iterdir())
+
+
+def test_row_groups_per_batch_and_zstd(root: Path) -> None:
+    wf = gen().workflow_ids()[0]
+    files = publish(root, wf, [batch_for(wf, 0, 30), batch_for(wf, 30, 30)])
+    meta = pq.ParquetFile(files["calls"]).metadata
+    assert meta.num_row_groups == 2 and meta.num_rows == 60
+    assert meta.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_exception_mid_write_leaves_published_files_identical(root: Path) -> None:
+    wf = gen().workflow_ids()[0]
+    files = publish(root, wf, [batch_for(wf, 0, 50)])
+    before = {name: path.read_bytes() for name, path in files.items()}
+    listed = published_glob(root)
+    assert len(listed) == len(TABLES)
+    with pytest.raises(RuntimeError, match="boom"), PartitionWriter(root, wf) as writer:
+        writer.write(batch_for(wf, 100, 80))
+        staged = list(writer.staging.iterdir())
+        assert len(staged) == len(TABLES)
+        # staged files are invisible to every *.parquet glob, recursive ones included
+        assert published_glob(root) == listed
+        everything = duckdb.sql(f"SELECT file FROM glob('{root}/**/*.parquet')").fetchall()
+        assert sorted(f for (f,) in everything) == listed
+        raise RuntimeError("boom")
+    assert writer.state == "aborted"
+    assert {name: path.read_bytes() for name, path in files.items()} == before
+    assert published_glob(root) == listed
+    assert not writer.staging.exists()
+    assert duck_count(root, "calls") == 50
+
+
+def test_leaving_without_publish_aborts(root: Path) -> None:
+    wf = gen().workflow_ids()[0]
+    with PartitionWriter(root, wf) as writer:
+        writer.write(batch_for(wf, 0, 5))
+    assert writer.state == "aborted"
+    assert published_glob(root) == []
+    with pytest.raises(RuntimeError, match="aborted"):
+        writer.write(batch_for(wf, 0, 5))
+
+
+def test_republish_replaces_and_removes_stale_files(root: Path) -> None:
+    wf = gen().workflow_ids()[0]
+    publish(root, wf, [batch_for(wf, 0, 70)])
+    stale = partition_file(root, "calls", wf).with_name("part-1.parquet")
+    stale.write_bytes(partition_file(root, "calls", wf).read_bytes())
+    second = batch_for(wf, 200, 30)
+    publish(root, wf, [second])
+    assert not stale.exists()
+    assert len(published_glob(root)) == len(TABLES)
+    for name in TABLES:
+        assert duck_count(root, name) == second[name].num_rows
+    ids = duckdb.sql(f"SELECT call_id FROM {duckdb_source(root, 'calls')}").fetchall()
+    assert sorted(i for (i,) in ids) == sorted(second["calls"].column("call_id").to_pylist())
+
+
+def test_empty_partition_publishes_files_with_the_exact_schema(root: Path) -> None:
+    wf = gen().workflow_ids()[0]
+    files = publish(root, wf, [])
+    for name, table in TABLES.items():
+        read = pq.read_table(files[name])
+        assert read.num_rows == 0
+        assert read.schema.equals(table.arrow_schema(), check_metadata=True)
+        assert duck_count(root, name) == 0
+
+
+def test_published_schema_round_trips_descriptions(root: Path) -> None:
+    wf = gen().workflow_ids()[1]
+    files = publish(root, wf, [batch_for(wf, 0, 10)])
+    for name, table in TABLES.items():
+        assert pq.read_schema(files[name]).equals(table.arrow_schema(), check_metadata=True)
+
+
+def test_numeric_looking_partition_stays_a_string(root: Path) -> None:
+    publish(root, "12345", [batch_for(gen().workflow_ids()[0], 0, 3)])
+    ((value,),) = duckdb.sql(
+        f"SELECT DISTINCT {PARTITION_KEY} FROM {duckdb_source(root, 'calls')}"
+    ).fetchall()
+    assert value == "12345"
+
+
+@pytest.mark.parametrize(
+    "partition", ["", "../etc", "a/b", "a.b", "wf id", "x" * 129, "é", "a\\b", ".staging"]
+)
+def test_invalid_partitions_are_refused_before_touching_disk(root: Path, partition: str) -> None:
+    with pytest.raises(InvalidPartitionError, match="invalid partition"):
+        PartitionWriter(root, partition)
+    with pytest.raises(InvalidPartitionError):
+        partition_file(root, "calls", partition)
+    assert list(root.iterdir()) == []
+
+
+def test_valid_partitions() -> None:
+    for partition in ("otwfl_abc123", "A-b_9", "x" * 128, "0"):
+        assert check_partition(partition) == partition
+
+
+def test_duckdb_globs_match_dot_directories(root: Path) -> None:
+    """Why staged files live outside parquet/ and do not end in .parquet (see parquet_io)."""
+    hidden = root / "parquet" / "calls" / ".staging" / "x.parquet"
+    hidden.parent.mkdir(parents=True)
+    pq.write_table(TABLES["calls"].arrow_schema().empty_table(), hidden)
+    found = duckdb.sql(f"SELECT file FROM glob('{root}/parquet/calls/*/*.parquet')").fetchall()
+    assert [f for (f,) in found] == [str(hidden)]
+
+
+def test_a_file_column_named_like_the_partition_key_would_be_shadowed(root: Path) -> None:
+    """Why no table has a workflow_id column: DuckDB silently prefers the directory's value."""
+    path = root / "t" / f"{PARTITION_KEY}=from_path" / "part-0.parquet"
+    path.parent.mkdir(parents=True)
+    pq.write_table(pa.table({"x": [1], PARTITION_KEY: ["from_file"]}), path)
+    source = f"read_parquet('{root}/t/*/*.parquet', hive_partitioning = true)"
+    rows = duckdb.sql(f"SELECT {PARTITION_KEY} FROM {source}").fetchall()
+    assert rows == [("from_path",)]
