@@ -6,6 +6,7 @@ A reader globbing the published tree never sees a partial file: each file arrive
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import uuid
@@ -21,7 +22,8 @@ def new_staging_dir(data_dir: Path, label: str) -> Path:
     return path
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file's or directory's data to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -35,12 +37,22 @@ def publish_file(staged: Path, target_dir: Path, name: str) -> Path:
     The partition directory then holds exactly the new file: what was there before is replaced
     entirely, never appended to.
     """
-    with open(staged, "rb") as fh:
-        os.fsync(fh.fileno())
+    fsync_path(staged)
     target_dir.mkdir(parents=True, exist_ok=True)
     final = target_dir / name
-    os.replace(staged, final)
-    _fsync_dir(target_dir)
+    try:
+        os.replace(staged, final)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        # Staging on another filesystem: copy next to the target under a name no `*.parquet`
+        # or `*.zst` glob matches, then rename atomically.
+        tmp = target_dir / f".{name}.{uuid.uuid4().hex[:12]}.tmp"
+        shutil.copyfile(staged, tmp)
+        fsync_path(tmp)
+        os.replace(tmp, final)
+        staged.unlink(missing_ok=True)
+    fsync_path(target_dir)
     for other in target_dir.iterdir():
         if other.name != name:
             if other.is_dir():

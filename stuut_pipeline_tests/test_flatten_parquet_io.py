@@ -14,13 +14,12 @@ import pytest
 from stuut_pipeline.flatten.contract import PARTITION_KEY, TABLES
 from stuut_pipeline.flatten.flatten import FlatBatch, flatten_raw
 from stuut_pipeline.flatten.parquet_io import (
-    InvalidPartitionError,
     PartitionWriter,
-    check_partition,
     duckdb_source,
     partition_file,
     published_files,
 )
+from stuut_pipeline.paths import InvalidWorkflowIdError, checked_workflow_id
 from stuut_pipeline.simulator.generator import CallGenerator, GeneratorConfig
 
 
@@ -167,16 +166,16 @@ def test_numeric_looking_partition_stays_a_string(root: Path) -> None:
     "partition", ["", "../etc", "a/b", "a.b", "wf id", "x" * 129, "é", "a\\b", ".staging"]
 )
 def test_invalid_partitions_are_refused_before_touching_disk(root: Path, partition: str) -> None:
-    with pytest.raises(InvalidPartitionError, match="invalid partition"):
+    with pytest.raises(InvalidWorkflowIdError, match="invalid workflow id"):
         PartitionWriter(root, partition)
-    with pytest.raises(InvalidPartitionError):
+    with pytest.raises(InvalidWorkflowIdError):
         partition_file(root, "calls", partition)
     assert list(root.iterdir()) == []
 
 
 def test_valid_partitions() -> None:
     for partition in ("otwfl_abc123", "A-b_9", "x" * 128, "0"):
-        assert check_partition(partition) == partition
+        assert checked_workflow_id(partition) == partition
 
 
 def test_duckdb_globs_match_dot_directories(root: Path) -> None:

@@ -9,9 +9,7 @@ from .contract import PARTITION_KEY, TABLES, Column, TableContract, contract_mar
 from .decode import CallRecord, MalformedRecordError, decode_call, decode_calls
 from .flatten import DriftReport, FlatBatch, flatten_calls, flatten_raw
 from .parquet_io import (
-    InvalidPartitionError,
     PartitionWriter,
-    check_partition,
     duckdb_source,
     partition_file,
     published_files,
@@ -26,12 +24,10 @@ __all__ = [
     "Column",
     "DriftReport",
     "FlatBatch",
-    "InvalidPartitionError",
     "MalformedRecordError",
     "PartitionWriter",
     "TableContract",
     "ValidationReport",
-    "check_partition",
     "contract_markdown",
     "decode_call",
     "decode_calls",

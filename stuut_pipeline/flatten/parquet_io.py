@@ -15,46 +15,24 @@ the old or the new file, never a partial one), then removes the partition direct
 from __future__ import annotations
 
 import contextlib
-import errno
-import os
-import re
 import shutil
-import uuid
 from pathlib import Path
 from types import TracebackType
 
 import pyarrow.parquet as pq
 
+from ..paths import checked_workflow_id, table_dir, table_glob
+from ..publish import fsync_path, new_staging_dir, publish_file
 from .contract import PARTITION_KEY, TABLES
 from .flatten import DriftReport, FlatBatch
 
-PARTITION_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 PART_FILE = "part-0.parquet"
 STAGED_SUFFIX = ".parquet.staged"
 
 
-class InvalidPartitionError(ValueError):
-    """A partition name that is not 1..128 letters, digits, `_` or `-`."""
-
-
-def check_partition(partition: str) -> str:
-    """Return `partition` if it is a safe directory name, else raise InvalidPartitionError."""
-    if not isinstance(partition, str) or not PARTITION_PATTERN.fullmatch(partition):
-        raise InvalidPartitionError(
-            f"invalid partition {partition!r}: expected 1 to 128 characters among letters, "
-            "digits, '_' and '-'"
-        )
-    return partition
-
-
-def table_dir(root: Path, table: str) -> Path:
-    """Directory of a table's partitions: `<root>/parquet/<table>`."""
-    return Path(root) / "parquet" / table
-
-
 def partition_file(root: Path, table: str, partition: str) -> Path:
     """Published file of one table and partition."""
-    return table_dir(root, table) / f"{PARTITION_KEY}={check_partition(partition)}" / PART_FILE
+    return table_dir(root, table) / f"{PARTITION_KEY}={checked_workflow_id(partition)}" / PART_FILE
 
 
 def published_files(root: Path, partition: str) -> dict[str, Path]:
@@ -68,19 +46,11 @@ def duckdb_source(root: Path, table: str) -> str:
     `workflow_id` comes from the directory names, typed VARCHAR (without `hive_types`, DuckDB
     would cast all-digit ids to integers).
     """
-    glob = str(table_dir(root, table) / "*" / "*.parquet").replace("'", "''")
+    glob = table_glob(root, table).replace("'", "''")
     return (
         f"read_parquet('{glob}', hive_partitioning = true, "
         f"hive_types = {{'{PARTITION_KEY}': VARCHAR}})"
     )
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class PartitionWriter:
@@ -105,11 +75,9 @@ class PartitionWriter:
         compression: str = "zstd",
         compression_level: int | None = None,
     ) -> None:
-        self.partition = check_partition(partition)
+        self.partition = checked_workflow_id(partition)
         self.root = Path(root)
-        self.token = f"{partition}-{uuid.uuid4().hex[:12]}"
-        self.staging = Path(staging_dir or self.root / ".staging") / self.token
-        self.staging.mkdir(parents=True, exist_ok=False)
+        self.staging = new_staging_dir(Path(staging_dir) if staging_dir else self.root, partition)
         self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.drift = DriftReport()
         self.state = "open"
@@ -150,7 +118,7 @@ class PartitionWriter:
             for writer in self._writers.values():
                 writer.close()
             for name in TABLES:
-                _fsync(self.staged_file(name))
+                fsync_path(self.staged_file(name))
             self.state = "sealed"
         self._require("sealed")
         return {name: self.staged_file(name) for name in TABLES}
@@ -161,29 +129,10 @@ class PartitionWriter:
         published: dict[str, Path] = {}
         for name, source in staged.items():
             target = partition_file(self.root, name, self.partition)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._replace(source, target)
-            for other in target.parent.iterdir():
-                if other.name != PART_FILE and other.is_file():
-                    other.unlink(missing_ok=True)
-            _fsync(target.parent)
-            published[name] = target
+            published[name] = publish_file(source, target.parent, PART_FILE)
         self.state = "published"
         shutil.rmtree(self.staging, ignore_errors=True)
         return published
-
-    def _replace(self, source: Path, target: Path) -> None:
-        try:
-            os.replace(source, target)
-        except OSError as exc:
-            if exc.errno != errno.EXDEV:
-                raise
-            # Staging on another filesystem: copy next to the target (a name no glob of
-            # `*.parquet` matches), then rename atomically.
-            tmp = target.with_name(f".{target.name}.{self.token}.tmp")
-            shutil.copyfile(source, tmp)
-            _fsync(tmp)
-            os.replace(tmp, target)
 
     def abort(self) -> None:
         """Drop everything staged; published files are not touched."""
