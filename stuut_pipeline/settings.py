@@ -22,20 +22,24 @@ ENV_DATA_DIR = "STUUT_DATA_DIR"
 ENV_SIM_CALLS = "STUUT_SIM_CALLS"
 ENV_SIM_WORKFLOWS = "STUUT_SIM_WORKFLOWS"
 ENV_SIM_SEED = "STUUT_SIM_SEED"
+ENV_SIM_SCHEMA_DRIFT = "STUUT_SIM_SCHEMA_DRIFT"
+ENV_SIM_STRING_AMOUNTS = "STUUT_SIM_STRING_AMOUNTS"
 EMBEDDED_BASE_URL = "http://stuut-simulator.invalid"
 
 _announce_lock = threading.Lock()
 _announced = False
 
 
-def _int_env(name: str, default: int) -> int:
+def _number_env(name: str, default: float, kind: type = int):
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+        raise ValueError(
+            f"{name} must be a{'n integer' if kind is int else ' number'}, got {raw!r}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -45,14 +49,18 @@ class SimulatorSettings:
     calls: int = 600
     workflows: int = 3
     seed: int = 0
+    schema_drift: float = 0.0
+    string_amounts: float = 0.0
 
     @classmethod
     def from_env(cls) -> SimulatorSettings:
-        """Read STUUT_SIM_CALLS, STUUT_SIM_WORKFLOWS, STUUT_SIM_SEED."""
+        """Read the STUUT_SIM_* variables."""
         return cls(
-            calls=_int_env(ENV_SIM_CALLS, cls.calls),
-            workflows=_int_env(ENV_SIM_WORKFLOWS, cls.workflows),
-            seed=_int_env(ENV_SIM_SEED, cls.seed),
+            calls=_number_env(ENV_SIM_CALLS, cls.calls),
+            workflows=_number_env(ENV_SIM_WORKFLOWS, cls.workflows),
+            seed=_number_env(ENV_SIM_SEED, cls.seed),
+            schema_drift=_number_env(ENV_SIM_SCHEMA_DRIFT, cls.schema_drift, float),
+            string_amounts=_number_env(ENV_SIM_STRING_AMOUNTS, cls.string_amounts, float),
         )
 
 
@@ -87,11 +95,18 @@ _simulators: dict[SimulatorSettings, object] = {}
 def embedded_simulator(sim: SimulatorSettings):  # -> StuutSimulator (imported lazily)
     """The process-wide embedded simulator for these settings (built once)."""
     from .simulator import StuutSimulator
+    from .simulator.generator import GeneratorConfig
 
     with _announce_lock:
         if sim not in _simulators:
             _simulators[sim] = StuutSimulator(
-                n_calls=sim.calls, n_workflows=sim.workflows, seed=sim.seed
+                n_calls=sim.calls,
+                generator_config=GeneratorConfig(
+                    seed=sim.seed,
+                    n_workflows=sim.workflows,
+                    schema_drift_share=sim.schema_drift,
+                    string_amount_share=sim.string_amounts,
+                ),
             )
         return _simulators[sim]
 

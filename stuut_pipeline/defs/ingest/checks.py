@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import dagster as dg
 
+from stuut_pipeline.flatten import TableContract, ValidationReport
 from stuut_pipeline.stuut_api import FetchReport
 
 RAW_CALLS_KEY = dg.AssetKey("raw_calls")
@@ -41,3 +44,118 @@ def total_records_result(report: FetchReport) -> dg.AssetCheckResult:
             "passes": report.passes,
         },
     )
+
+
+# --- checks of the flattened tables, evaluated on the staged files before they are published ---
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """A Dagster check of a flattened table, fed by one or more `flatten.validate` results."""
+
+    name: str
+    blocking: bool
+    description: str
+    sources: tuple[str, ...]  # validation check suffixes, e.g. ("file", "schema")
+    tables: tuple[str, ...] | None = None  # None: every table
+
+    def applies_to(self, table: TableContract) -> bool:
+        """True when this check exists for `table`."""
+        if self.tables is not None:
+            return table.name in self.tables
+        return self.name != "call_id_in_calls" or table.parent_key is not None
+
+
+TABLE_CHECKS: tuple[TableCheck, ...] = (
+    TableCheck(
+        "matches_contract",
+        True,
+        "Blocking: the file exists and its schema equals the declared contract exactly (column"
+        " names, order, Arrow types, nullability). Column descriptions that drifted from the"
+        " contract are reported in metadata only.",
+        ("file", "schema", "schema_docs"),
+    ),
+    TableCheck(
+        "primary_key_unique",
+        True,
+        "Blocking: the primary key columns are never null and never repeated.",
+        ("primary_key",),
+    ),
+    TableCheck(
+        "call_id_in_calls",
+        True,
+        "Blocking: every row's `call_id` exists in `calls` of the same workflow.",
+        ("parent_key",),
+    ),
+    TableCheck(
+        "child_counts_match",
+        True,
+        "Blocking: `classification_count`, `task_count` and `invoice_count` of each call equal"
+        " the rows of the child tables.",
+        ("child_counts",),
+        tables=("calls",),
+    ),
+    TableCheck(
+        "enum_values_documented",
+        False,
+        "WARN: values outside the documented enums (e.g. a new sentiment), counted per column and"
+        " value. The rows are kept.",
+        ("enum_values",),
+    ),
+    TableCheck(
+        "no_unknown_fields",
+        False,
+        "WARN: rows whose record carried fields the contract does not know (schema drift) or"
+        " values that did not fit their column; they are kept in `extra_fields`.",
+        ("extra_fields",),
+    ),
+)
+
+
+def table_check_specs(table: TableContract) -> list[dg.AssetCheckSpec]:
+    """The check specs of one flattened table."""
+    return [
+        dg.AssetCheckSpec(c.name, asset=table.name, blocking=c.blocking, description=c.description)
+        for c in TABLE_CHECKS
+        if c.applies_to(table)
+    ]
+
+
+def table_check_results(
+    table: TableContract, report: ValidationReport
+) -> list[dg.AssetCheckResult]:
+    """One result per declared check of `table`, from the validation of its staged files."""
+    by_name = {c.name: c for c in report.checks}
+    results = []
+    for check in TABLE_CHECKS:
+        if not check.applies_to(table):
+            continue
+        found = [
+            by_name[f"{table.name}.{s}"] for s in check.sources if f"{table.name}.{s}" in by_name
+        ]
+        decisive = [r for r in found if r.severity == ("blocking" if check.blocking else "warn")]
+        if decisive:
+            passed = all(r.passed for r in decisive)
+            message = "; ".join(r.message for r in found if not r.passed) or found[0].message
+        else:
+            passed = False
+            message = "not evaluated: an earlier blocking check of this table failed"
+        metadata: dict[str, object] = {}
+        for r in found:
+            for key, value in r.counts.items():
+                metadata[f"{r.name.split('.', 1)[1]}/{key}"] = value
+            if r.examples:
+                metadata[f"{r.name.split('.', 1)[1]}/examples"] = dg.MetadataValue.json(r.examples)
+        results.append(
+            dg.AssetCheckResult(
+                check_name=check.name,
+                asset_key=dg.AssetKey(table.name),
+                passed=passed,
+                severity=dg.AssetCheckSeverity.ERROR
+                if check.blocking
+                else dg.AssetCheckSeverity.WARN,
+                description=message,
+                metadata=metadata,
+            )
+        )
+    return results
