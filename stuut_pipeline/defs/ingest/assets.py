@@ -128,9 +128,10 @@ def _table_spec(table: TableContract) -> dg.AssetSpec:
 def _preview(path: Path, table: TableContract) -> dg.MetadataValue:
     """A markdown table of the first rows (the narrow columns only, so it stays readable)."""
     narrow = [c.name for c in table.columns if c.kind != "json" and c.name != "extra_fields"][:8]
-    frame = pq.ParquetFile(path).read_row_group(0, columns=narrow).slice(0, PREVIEW_ROWS)
-    if frame.num_rows == 0:
+    parquet = pq.ParquetFile(path)
+    if parquet.metadata.num_rows == 0:
         return dg.MetadataValue.md("_no rows in this partition_")
+    frame = parquet.read_row_group(0, columns=narrow).slice(0, PREVIEW_ROWS)
     return dg.MetadataValue.md(frame.to_pandas().to_markdown(index=False))
 
 

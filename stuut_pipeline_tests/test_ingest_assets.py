@@ -1,0 +1,252 @@
+"""Ingest assets materialised with Dagster on a test instance against the simulator."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import orjson
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+
+from stuut_pipeline.defs.ingest.assets import flattened_calls, raw_calls
+from stuut_pipeline.defs.ingest.resources import DataDirResource, StuutApiResource
+from stuut_pipeline.flatten import TABLES, duckdb_source
+from stuut_pipeline.raw_landing import raw_calls_path
+from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
+from stuut_pipeline.simulator import FaultConfig, SimulatorServer, StuutSimulator
+from stuut_pipeline.simulator.generator import (
+    DRIFT_CALL_FIELD,
+    DRIFT_SENTIMENT,
+    GeneratorConfig,
+)
+
+ASSETS = [raw_calls, flattened_calls]
+SIM = SimulatorSettings(calls=240, workflows=2, seed=31, string_amounts=0.3)
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def sim(monkeypatch, request) -> StuutSimulator:
+    settings = getattr(request, "param", SIM)
+    monkeypatch.setenv("STUUT_SIM_CALLS", str(settings.calls))
+    monkeypatch.setenv("STUUT_SIM_WORKFLOWS", str(settings.workflows))
+    monkeypatch.setenv("STUUT_SIM_SEED", str(settings.seed))
+    monkeypatch.setenv("STUUT_SIM_SCHEMA_DRIFT", str(settings.schema_drift))
+    monkeypatch.setenv("STUUT_SIM_STRING_AMOUNTS", str(settings.string_amounts))
+    return embedded_simulator(settings)
+
+
+def resources(data_dir: Path, api: StuutApiResource | None = None) -> dict:
+    return {"stuut_api": api or StuutApiResource(), "data_dir": DataDirResource(path=str(data_dir))}
+
+
+def materialize(instance, data_dir, workflow, *, assets=ASSETS, api=None, raise_on_error=True):
+    if workflow not in instance.get_dynamic_partitions("workflow"):
+        instance.add_dynamic_partitions("workflow", [workflow])
+    return dg.materialize(
+        assets,
+        instance=instance,
+        partition_key=workflow,
+        resources=resources(data_dir, api),
+        raise_on_error=raise_on_error,
+    )
+
+
+def read(data_dir: Path, table: str, workflow: str | None = None):
+    sql = f"SELECT * FROM {duckdb_source(data_dir, table)}"
+    if workflow:
+        sql += " WHERE workflow_id = ?"
+    return duckdb.connect().execute(sql, [workflow] if workflow else []).to_arrow_table()
+
+
+def expected_counts(records: list[dict]) -> dict[str, int]:
+    classifications = [c for r in records for c in r["classifications"]]
+    return {
+        "calls": len(records),
+        "call_classifications": len(classifications),
+        "call_tasks": sum(len(c["tasks"]) for c in classifications),
+        "call_invoices": sum(len(r["invoices"]) for r in records),
+    }
+
+
+def checks_by_name(result) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
+    return {
+        (e.asset_key.to_user_string(), e.check_name): e
+        for e in result.get_asset_check_evaluations()
+    }
+
+
+def test_two_workflows_and_an_empty_one(sim, data_dir) -> None:
+    workflows = sim.store.workflow_ids()
+    with dg.instance_for_test() as instance:
+        for workflow in [*workflows, "otwfl_nocalls"]:
+            result = materialize(instance, data_dir, workflow)
+            assert result.success
+            checks = checks_by_name(result)
+            assert checks and all(e.passed for e in checks.values()), [
+                k for k, e in checks.items() if not e.passed
+            ]
+    for workflow in workflows:
+        records = sim.store.records(workflow)
+        calls = read(data_dir, "calls", workflow)
+        ids = calls.column("call_id").to_pylist()
+        assert Counter(ids) == Counter(r["id"] for r in records)
+        for table, count in expected_counts(records).items():
+            assert read(data_dir, table, workflow).num_rows == count, table
+        lines = raw_lines(raw_calls_path(data_dir, workflow))
+        assert sorted(orjson.loads(line)["id"] for line in lines) == sorted(ids)
+    # calls with no workflow belong to no partition: every workflow call is in exactly one
+    assert read(data_dir, "calls").num_rows == sum(len(sim.store.ids(w)) for w in workflows)
+    for table in TABLES.values():
+        schemas = {
+            w: pq.read_schema(
+                data_dir / "parquet" / table.name / f"workflow_id={w}" / "part-0.parquet"
+            )
+            for w in [*workflows, "otwfl_nocalls"]
+        }
+        for schema in schemas.values():
+            assert schema.equals(table.arrow_schema(), check_metadata=True)
+    assert read(data_dir, "calls", "otwfl_nocalls").num_rows == 0
+
+
+def raw_lines(path: Path) -> list[bytes]:
+    data = zstandard.ZstdDecompressor().stream_reader(path.open("rb")).read()
+    return [line for line in data.split(b"\n") if line]
+
+
+def test_string_amounts_are_numbers(sim, data_dir) -> None:
+    workflow = sim.store.workflow_ids()[0]
+    with dg.instance_for_test() as instance:
+        materialize(instance, data_dir, workflow)
+    invoices = read(data_dir, "call_invoices", workflow)
+    expected = {
+        (r["id"], i): float(inv["amount_due"])
+        for r in sim.store.records(workflow)
+        for i, inv in enumerate(r["invoices"])
+    }
+    assert any(
+        isinstance(inv["amount_due"], str)
+        for r in sim.store.records(workflow)
+        for inv in r["invoices"]
+    )
+    got = {
+        (c, i): a
+        for c, i, a in zip(
+            invoices.column("call_id").to_pylist(),
+            invoices.column("invoice_index").to_pylist(),
+            invoices.column("amount_due").to_pylist(),
+            strict=True,
+        )
+    }
+    assert got == pytest.approx(expected)
+
+
+def test_rematerialising_replaces_never_appends(sim, data_dir) -> None:
+    workflow = sim.store.workflow_ids()[1]
+    with dg.instance_for_test() as instance:
+        materialize(instance, data_dir, workflow)
+        first = {t: read(data_dir, t, workflow).num_rows for t in TABLES}
+        materialize(instance, data_dir, workflow)
+        second = {t: read(data_dir, t, workflow).num_rows for t in TABLES}
+    assert first == second == expected_counts(sim.store.records(workflow))
+    for table in TABLES:
+        files = list((data_dir / "parquet" / table / f"workflow_id={workflow}").iterdir())
+        assert [f.name for f in files] == ["part-0.parquet"]
+    assert not list((data_dir / ".staging").iterdir())
+
+
+def test_failed_blocking_check_leaves_published_files_untouched(sim, data_dir) -> None:
+    workflow = sim.store.workflow_ids()[0]
+    with dg.instance_for_test() as instance:
+        materialize(instance, data_dir, workflow)
+        before = {p: p.read_bytes() for p in (data_dir / "parquet").rglob("*.parquet")}
+        # a landing holding one call twice (e.g. written by hand): calls.primary_key must fail
+        path = raw_calls_path(data_dir, workflow)
+        lines = raw_lines(path)
+        path.write_bytes(zstandard.ZstdCompressor().compress(b"\n".join([*lines, lines[0]])))
+        result = materialize(
+            instance, data_dir, workflow, assets=[flattened_calls], raise_on_error=False
+        )
+        assert not result.success
+        failed = {k for k, e in checks_by_name(result).items() if not e.passed}
+        assert ("calls", "primary_key_unique") in failed
+        assert not result.get_asset_materialization_events()
+    after = {p: p.read_bytes() for p in (data_dir / "parquet").rglob("*.parquet")}
+    assert after == before
+    assert not list((data_dir / ".staging").iterdir())
+
+
+DRIFT = SimulatorSettings(calls=120, workflows=1, seed=8, schema_drift=0.4)
+
+
+@pytest.mark.parametrize("sim", [DRIFT], indirect=True)
+def test_schema_drift_is_a_warning_and_kept_not_a_crash(sim, data_dir) -> None:
+    (workflow,) = sim.store.workflow_ids()
+    records = sim.store.records(workflow)
+    drifted = {r["id"] for r in records if DRIFT_CALL_FIELD in r}
+    assert drifted
+    with dg.instance_for_test() as instance:
+        result = materialize(instance, data_dir, workflow)
+    assert result.success
+    checks = checks_by_name(result)
+    for table in ("calls", "call_classifications", "call_invoices"):
+        warn = checks[(table, "no_unknown_fields")]
+        assert not warn.passed and warn.severity == dg.AssetCheckSeverity.WARN
+    enums = checks[("calls", "enum_values_documented")]
+    assert not enums.passed and enums.severity == dg.AssetCheckSeverity.WARN
+    assert all(
+        e.passed for (t, n), e in checks.items() if e.severity == dg.AssetCheckSeverity.ERROR
+    )
+    calls = read(data_dir, "calls", workflow).to_pylist()
+    assert {c["call_id"] for c in calls} == {r["id"] for r in records}
+    extra = {c["call_id"]: orjson.loads(c["extra_fields"]) for c in calls if c["extra_fields"]}
+    assert set(extra) == drifted
+    by_id = {r["id"]: r for r in records}
+    for call_id, fields in extra.items():
+        assert fields[DRIFT_CALL_FIELD] == by_id[call_id][DRIFT_CALL_FIELD]
+    assert sum(c["sentiment"] == DRIFT_SENTIMENT for c in calls) == sum(
+        r["sentiment"] == DRIFT_SENTIMENT for r in records
+    )
+
+
+@pytest.mark.parametrize("bad", ["../escape", "otwfl_x/../../y", "a b", "x" * 200])
+def test_invalid_workflow_id_never_reaches_the_filesystem(sim, data_dir, bad) -> None:
+    with dg.instance_for_test() as instance:
+        result = materialize(instance, data_dir, bad, raise_on_error=False)
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.error
+    assert "invalid workflow id" in failure.to_string()
+    created = [p for p in data_dir.parent.rglob("*") if "escape" in p.name or " " in p.name]
+    assert created == []
+    assert not (data_dir / "raw").exists() and not (data_dir / "parquet").exists()
+
+
+def test_real_http_server_with_faults_gives_exactly_the_final_calls(data_dir) -> None:
+    token = "tok-http-faults"
+    simulator = StuutSimulator(
+        n_calls=260,
+        token=token,
+        faults=FaultConfig(
+            rate_429=0.15, rate_500=0.15, retry_after_s=0.01, drift_inserts=6, drift_every=2
+        ),
+        generator_config=GeneratorConfig(seed=13, n_workflows=2),
+    )
+    with SimulatorServer(simulator) as server, dg.instance_for_test() as instance:
+        api = StuutApiResource(base_url=server.url, token=token, max_attempts=12, page_size=20)
+        for workflow in simulator.store.workflow_ids():
+            result = materialize(instance, data_dir, workflow, api=api)
+            assert result.success
+    assert simulator.faults_injected["429"] and simulator.faults_injected["500"]
+    assert simulator.faults_injected["drift_insert"] == 6
+    for workflow in simulator.store.workflow_ids():
+        ids = read(data_dir, "calls", workflow).column("call_id").to_pylist()
+        assert len(ids) == len(set(ids))
+        assert set(ids) == simulator.store.ids(workflow)
