@@ -20,6 +20,7 @@ from stuut_pipeline.paths import checked_workflow_id
 from stuut_pipeline.raw_landing import RawCallsLanding, iter_raw_batches, raw_calls_path
 from stuut_pipeline.stuut_api import CallsQuery
 
+from ..automation import NIGHTLY_FRESHNESS
 from ..partitions import workflow_partitions
 from .checks import (
     table_check_results,
@@ -38,6 +39,7 @@ OWNERS = ["team:ar-analytics"]
     kinds={"python", "json"},
     owners=OWNERS,
     check_specs=[total_records_reconciled],
+    freshness_policy=NIGHTLY_FRESHNESS,
     description=(
         "Every call of one outreach workflow, fetched from `GET /v1/calls?workflow=<id>` with"
         " concurrent paging and retries, deduplicated by id (latest `modified_at` wins), landed"
@@ -116,6 +118,7 @@ def _table_spec(table: TableContract) -> dg.AssetSpec:
         owners=OWNERS,
         partitions_def=workflow_partitions,
         code_version=contract_version(),
+        freshness_policy=NIGHTLY_FRESHNESS,
         description=table_markdown(table),
         metadata={
             "dagster/column_schema": column_schema(table),

@@ -7,6 +7,7 @@ import dagster as dg
 
 from stuut_pipeline.stuut_api.discovery import is_valid_workflow_id, scan_workflows
 
+from ..automation import default_sensor_status
 from ..jobs import stuut_pipeline_job
 from ..partitions import workflow_partitions
 from .resources import StuutApiResource
@@ -80,7 +81,7 @@ def discover(
     name="workflow_discovery_sensor",
     job=stuut_pipeline_job,
     minimum_interval_seconds=300,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=default_sensor_status(),
     description=(
         "Finds outreach workflow ids in the calls (a bounded number of pages per tick, resuming"
         f" from a cursor) and in ${ENV_WORKFLOW_IDS}; adds new ones as `workflow` partitions and"
