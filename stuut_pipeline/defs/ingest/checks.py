@@ -9,12 +9,15 @@ import dagster as dg
 from stuut_pipeline.flatten import TableContract, ValidationReport
 from stuut_pipeline.stuut_api import FetchReport
 
+from ..partitions import workflow_partitions
+
 RAW_CALLS_KEY = dg.AssetKey("raw_calls")
 
 total_records_reconciled = dg.AssetCheckSpec(
     "total_records_reconciled",
     asset=RAW_CALLS_KEY,
     blocking=False,
+    partitions_def=workflow_partitions,
     description=(
         "WARN when the number of distinct calls fetched differs from the API's `total_records`"
         " (offset paging drifted and could not be reconciled, or records vanished meanwhile)."
@@ -115,7 +118,13 @@ TABLE_CHECKS: tuple[TableCheck, ...] = (
 def table_check_specs(table: TableContract) -> list[dg.AssetCheckSpec]:
     """The check specs of one flattened table."""
     return [
-        dg.AssetCheckSpec(c.name, asset=table.name, blocking=c.blocking, description=c.description)
+        dg.AssetCheckSpec(
+            c.name,
+            asset=table.name,
+            blocking=c.blocking,
+            description=c.description,
+            partitions_def=workflow_partitions,
+        )
         for c in TABLE_CHECKS
         if c.applies_to(table)
     ]

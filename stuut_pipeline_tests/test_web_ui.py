@@ -1,0 +1,214 @@
+"""End to end through the Dagster web UI: GraphQL backfill of several workflows, then a browser."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from stuut_pipeline.flatten import TABLES
+from stuut_pipeline.paths import PROJECT_ROOT
+from stuut_pipeline.simulator import StuutSimulator
+from stuut_pipeline.simulator.generator import GeneratorConfig
+
+from .web_ui import DagsterUI, start_dagster_ui
+
+SIM_ENV = {"STUUT_SIM_CALLS": "150", "STUUT_SIM_WORKFLOWS": "3", "STUUT_SIM_SEED": "5"}
+INGEST = ["raw_calls", *TABLES]
+ROLLUPS = ["sentiment_rollup", "classification_rollup", "workflow_kpis"]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+
+def simulated_workflows() -> list[str]:
+    sim = StuutSimulator(
+        n_calls=int(SIM_ENV["STUUT_SIM_CALLS"]),
+        generator_config=GeneratorConfig(
+            seed=int(SIM_ENV["STUUT_SIM_SEED"]), n_workflows=int(SIM_ENV["STUUT_SIM_WORKFLOWS"])
+        ),
+    )
+    return sim.store.workflow_ids()
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory):
+    ui = start_dagster_ui(tmp_path_factory.mktemp("ui"), SIM_ENV)
+    try:
+        yield ui
+    finally:
+        ui.stop()
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "dagster-dev.log").write_bytes(ui.log.read_bytes())
+
+
+ASSETS_QUERY = """
+query {
+  assetNodes {
+    assetKey { path }
+    groupName
+    assetChecksOrError { ... on AssetChecks { checks { name blocking } } }
+  }
+}
+"""
+
+
+def test_assets_checks_schedules_and_sensors_are_listed(ui: DagsterUI) -> None:
+    nodes = ui.graphql(ASSETS_QUERY)["assetNodes"]
+    by_key = {"/".join(n["assetKey"]["path"]): n for n in nodes}
+    assert set(INGEST + ROLLUPS) <= set(by_key)
+    assert {by_key[k]["groupName"] for k in INGEST} == {"ingest"}
+    assert {by_key[k]["groupName"] for k in ROLLUPS} == {"rollups"}
+    calls_checks = {
+        c["name"]: c["blocking"] for c in by_key["calls"]["assetChecksOrError"]["checks"]
+    }
+    assert calls_checks["primary_key_unique"] is True
+    assert calls_checks["enum_values_documented"] is False
+    selector = ui.repository_selector
+    data = ui.graphql(
+        """query($s: RepositorySelector!) {
+          schedulesOrError(repositorySelector: $s) {
+            ... on Schedules { results { name scheduleState { status } } } }
+          sensorsOrError(repositorySelector: $s) {
+            ... on Sensors { results { name sensorState { status } } } }
+        }""",
+        s=selector,
+    )
+    schedules = {
+        s["name"]: s["scheduleState"]["status"] for s in data["schedulesOrError"]["results"]
+    }
+    sensors = {s["name"]: s["sensorState"]["status"] for s in data["sensorsOrError"]["results"]}
+    # the UI was started with STUUT_AUTOMATION_DEFAULT=stopped (README: running by default)
+    assert schedules == {"nightly_pipeline_schedule": "STOPPED"}
+    assert sensors["workflow_discovery_sensor"] == "STOPPED"
+
+
+ADD_PARTITION = """
+mutation($s: RepositorySelector!, $key: String!) {
+  addDynamicPartition(repositorySelector: $s, partitionsDefName: "workflow", partitionKey: $key) {
+    __typename
+    ... on PythonError { message }
+  }
+}
+"""
+
+LAUNCH_BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message stack }
+    ... on InvalidSubsetError { message }
+  }
+}
+"""
+
+BACKFILL_STATUS = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    ... on PartitionBackfill { status }
+    ... on PythonError { message }
+  }
+  runsOrError(filter: {tags: [{key: "dagster/backfill", value: $id}]}) {
+    ... on Runs { results { runId status tags { key value } } }
+  }
+}
+"""
+
+CHECK_EXECUTIONS = """
+query($key: AssetKeyInput!, $check: String!) {
+  assetCheckExecutions(assetKey: $key, checkName: $check, limit: 50) { status partition }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def backfilled(ui: DagsterUI) -> list[str]:
+    workflows = simulated_workflows()[:2]
+    for key in workflows:
+        result = ui.graphql(ADD_PARTITION, s=ui.repository_selector, key=key)
+        assert result["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", result
+    params = {
+        "partitionNames": workflows,
+        "assetSelection": [{"path": [k]} for k in INGEST + ROLLUPS],
+        "title": "e2e backfill",
+    }
+    launched = ui.graphql(LAUNCH_BACKFILL, params=params)["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_id = launched["backfillId"]
+    deadline = time.monotonic() + 900
+    status = None
+    while time.monotonic() < deadline:
+        data = ui.graphql(BACKFILL_STATUS, id=backfill_id)
+        status = data["partitionBackfillOrError"]["status"]
+        runs = data["runsOrError"]["results"]
+        if status not in ("REQUESTED", "CANCELING", "FAILING"):
+            break
+        time.sleep(3)
+    assert status == "COMPLETED_SUCCESS", (status, runs, ui.log.read_text()[-3000:])
+    assert runs and all(r["status"] == "SUCCESS" for r in runs), runs
+    return workflows
+
+
+def partitions_on_disk(root: Path) -> set[str]:
+    return {p.name.removeprefix("workflow_id=") for p in root.iterdir()} if root.exists() else set()
+
+
+def test_backfill_of_several_workflows_through_graphql(ui: DagsterUI, backfilled) -> None:
+    expected = set(backfilled)
+    assert len(simulated_workflows()) == 3  # one workflow was left out of the backfill
+    assert partitions_on_disk(ui.data_dir / "raw" / "calls") == expected
+    for table in TABLES:
+        assert partitions_on_disk(ui.data_dir / "parquet" / table) == expected, table
+    for rollup in ROLLUPS:
+        assert partitions_on_disk(ui.data_dir / "marts" / rollup) == expected, rollup
+    with duckdb.connect(str(ui.data_dir / "warehouse" / "stuut.duckdb"), read_only=True) as con:
+        for rollup in ROLLUPS:
+            rows = con.execute(
+                f"SELECT workflow_id, count(*) FROM {rollup} GROUP BY 1"  # noqa: S608
+            ).fetchall()
+            assert {w for w, n in rows if n > 0} == expected, rollup
+    for asset in INGEST + ROLLUPS:
+        nodes = ui.graphql(ASSETS_QUERY)["assetNodes"]
+        node = next(n for n in nodes if n["assetKey"]["path"] == [asset])
+        for check in node["assetChecksOrError"]["checks"]:
+            if not check["blocking"]:
+                continue
+            executions = ui.graphql(CHECK_EXECUTIONS, key={"path": [asset]}, check=check["name"])
+            statuses = {e["partition"]: e["status"] for e in executions["assetCheckExecutions"]}
+            assert statuses == dict.fromkeys(expected, "SUCCEEDED"), (asset, check["name"])
+
+
+def test_browser_shows_the_asset_graph_and_an_asset_page(ui: DagsterUI, backfilled) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(f"{ui.url}/asset-groups", wait_until="networkidle")
+            for name in ("raw_calls", "calls", "sentiment_rollup", "workflow_kpis"):
+                page.get_by_text(name, exact=True).first.wait_for(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "asset-graph.png"), full_page=True)
+
+            page.goto(f"{ui.url}/assets/calls", wait_until="networkidle")
+            page.get_by_text("calls", exact=True).first.wait_for(timeout=60_000)
+            page.get_by_text("Latest materialization").first.wait_for(timeout=60_000)
+            body = page.inner_text("body")
+            page.screenshot(path=str(ARTIFACTS / "asset-calls.png"), full_page=True)
+        finally:
+            browser.close()
+    assert "2 partitions" in body or all(w in body for w in backfilled) or "Materialized" in body
