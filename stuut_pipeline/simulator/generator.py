@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 
+from ..stuut_api.enums import CLASSIFICATIONS, DIRECTIONS, SENTIMENTS
+
 __all__ = [
     "CLASSIFICATIONS",
     "CONNECTED_REASONS",
@@ -45,26 +47,6 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # Documented values (list-calls.txt query parameters, NOTES.md)
 # --------------------------------------------------------------------------------------------
-
-SENTIMENTS: tuple[str, ...] = ("positive", "negative", "neutral", "unknown")
-DIRECTIONS: tuple[str, ...] = ("inbound", "outbound")
-CLASSIFICATIONS: tuple[str, ...] = (
-    "payment_inquiry",
-    "payment_promise",
-    "account_inquiry",
-    "invoice_inquiry",
-    "refund_request",
-    "cancellation_request",
-    "support_request",
-    "complaint",
-    "feedback",
-    "wrong_contact",
-    "message_forwarding_request",
-    "cc_inclusion_request",
-    "not_available",
-    "contact_inquiry",
-    "other",
-)
 
 #: Retell reasons of calls where someone (or a voicemail box) picked up.
 CONNECTED_REASONS: tuple[str, ...] = (

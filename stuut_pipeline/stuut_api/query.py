@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .enums import CLASSIFICATIONS, DEFAULT_LIMIT, DIRECTIONS, MAX_LIMIT, MIN_LIMIT, SENTIMENTS
@@ -91,12 +91,3 @@ class CallsQuery:
         """A short human description of the filters, for logs and reports."""
         parts = [f"{k}={v}" for k, v in self.params(0)[2:]]
         return " ".join(parts) or "all calls"
-
-
-def as_tuple(values: Iterable[str] | str | None) -> tuple[str, ...]:
-    """Normalise a list parameter given as None, one string or an iterable."""
-    if values is None:
-        return ()
-    if isinstance(values, str):
-        return (values,)
-    return tuple(values)
