@@ -18,7 +18,7 @@ from stuut_pipeline.flatten import (
 from stuut_pipeline.flatten.contract import table_markdown
 from stuut_pipeline.paths import checked_workflow_id
 from stuut_pipeline.raw_landing import RawCallsLanding, iter_raw_batches, raw_calls_path
-from stuut_pipeline.stuut_api import CallsQuery
+from stuut_pipeline.stuut_api import CallsQuery, StuutRetriesExhausted
 
 from ..automation import NIGHTLY_FRESHNESS
 from ..partitions import workflow_partitions
@@ -31,6 +31,7 @@ from .checks import (
 from .resources import DataDirResource, StuutApiResource
 
 OWNERS = ["team:ar-analytics"]
+API_RETRY_WAIT_SECONDS = 120
 
 
 @dg.asset(
@@ -53,11 +54,15 @@ def raw_calls(
     """Fetch one workflow's calls and land them raw, atomically."""
     workflow_id = checked_workflow_id(context.partition_key)
     query = CallsQuery(limit=stuut_api.page_size, workflow=workflow_id)
-    with stuut_api.client() as client, RawCallsLanding(data_dir.root, workflow_id) as landing:
-        fetch = client.fetch_calls(query)
-        for page in fetch:
-            landing.write(page.records)
-        path = landing.publish()
+    try:
+        with stuut_api.client() as client, RawCallsLanding(data_dir.root, workflow_id) as landing:
+            fetch = client.fetch_calls(query)
+            for page in fetch:
+                landing.write(page.records)
+            path = landing.publish()
+    except StuutRetriesExhausted as exc:
+        # the API is down or rate-limiting: try the step again later (a bad token is not retried)
+        raise dg.RetryRequested(max_retries=2, seconds_to_wait=API_RETRY_WAIT_SECONDS) from exc
     report = fetch.report
     context.log.info(
         f"{workflow_id}: {report.records} calls in {report.pages} pages ({report.passes} passes),"

@@ -1,0 +1,161 @@
+"""Rollup assets: per workflow partition, rebuild a DuckDB rollup, check it, export its mart.
+
+Every asset writes the one DuckDB file, so all run in the Dagster pool `duckdb` (limit 1 in the
+instance's `dagster.yaml`): a backfill of many workflows never meets DuckDB's one-writer lock.
+"""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from stuut_pipeline import warehouse as wh
+from stuut_pipeline.flatten.contract import TABLES
+from stuut_pipeline.paths import checked_workflow_id
+
+from ..ingest.resources import DataDirResource
+from ..partitions import workflow_partitions
+from .checks import rollup_check_results, rollup_check_specs
+from .resources import DuckDBWarehouse
+
+OWNERS = ["team:ar-analytics"]
+GROUP = "rollups"
+POOL = "duckdb"
+#: The flattened tables every rollup reads (a multi_asset of the ingest domain).
+SOURCE_TABLES = [dg.AssetKey(name) for name in TABLES]
+
+
+def column_schema(rollup: wh.Rollup) -> dg.TableSchema:
+    """Dagster column metadata of a rollup's DuckDB table, from its contract."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=c.name,
+                type=wh.duckdb_type(c.type),
+                description=c.description,
+                constraints=dg.TableColumnConstraints(nullable=c.nullable),
+            )
+            for c in rollup.db_columns
+        ]
+    )
+
+
+def _description(rollup: wh.Rollup, extra: str = "") -> str:
+    return (
+        f"{rollup.contract.description}{extra}\n\n"
+        f"Written to the DuckDB table `{rollup.name}` (delete + insert of the workflow's rows in "
+        "one transaction) and exported to "
+        f"`marts/{rollup.name}/workflow_id=<id>/{wh.MART_FILE}` after its blocking checks pass."
+    )
+
+
+def _kpi_definitions(rollup: wh.Rollup) -> str:
+    lines = [
+        f"- `{c.name}`: {c.description}"
+        for c in rollup.contract.columns
+        if c.name not in ("week_start", "iso_week")
+    ]
+    return "\n\nKPIs:\n" + "\n".join(lines)
+
+
+def _asset_kwargs(rollup: wh.Rollup, extra_description: str = "") -> dict:
+    return {
+        "name": rollup.name,
+        "partitions_def": workflow_partitions,
+        "group_name": GROUP,
+        "kinds": {"duckdb", "parquet"},
+        "owners": OWNERS,
+        "pool": POOL,
+        "deps": SOURCE_TABLES,
+        "check_specs": rollup_check_specs(rollup),
+        "metadata": {"dagster/column_schema": column_schema(rollup)},
+        "description": _description(rollup, extra_description),
+    }
+
+
+def _number(value: float | int | str) -> dg.MetadataValue:
+    if isinstance(value, bool | int):
+        return dg.MetadataValue.int(int(value))
+    if isinstance(value, float):
+        return dg.MetadataValue.float(value)
+    return dg.MetadataValue.text(str(value))
+
+
+def materialize_rollup(
+    context: dg.AssetExecutionContext,
+    rollup: wh.Rollup,
+    warehouse: DuckDBWarehouse,
+    data_dir: DataDirResource,
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Build one workflow partition of a rollup; on a failed blocking check, report and raise."""
+    workflow_id = checked_workflow_id(context.partition_key)
+    root = data_dir.root
+    db_path = warehouse.db_path(root)
+    with warehouse.connect(root) as con:
+        views = wh.ensure_views(con, root)
+        for table, columns in views.missing_columns.items():
+            context.log.warning(f"{table}: no Parquet file has columns {list(columns)} (null)")
+        created = wh.ensure_tables(con)
+        if created:
+            context.log.info(f"created tables {created} in {db_path}")
+        try:
+            build = wh.build_rollup(con, rollup, workflow_id, root)
+        except wh.RollupCheckError as err:
+            yield from rollup_check_results(rollup, err.checks)
+            raise dg.Failure(
+                description=str(err),
+                metadata={"failed_checks": [c.name for c in err.checks if not c.passed]},
+            ) from err
+        preview = wh.latest_figures_markdown(con, rollup, workflow_id)
+        headline = wh.headline_figures(con, rollup, workflow_id)
+        chart = (
+            wh.sentiment_chart_markdown(con, workflow_id)
+            if rollup.name == "sentiment_rollup"
+            else None
+        )
+    context.log.info(f"{rollup.name} of {workflow_id}: {build.rows} rows -> {build.mart_path}")
+    metadata: dict[str, object] = {
+        "dagster/row_count": build.rows,
+        "dagster/uri": str(build.mart_path),
+        "dagster/column_schema": column_schema(rollup),
+        "duckdb_path": dg.MetadataValue.path(str(db_path)),
+        "duckdb_table": rollup.name,
+        "mart_bytes": build.mart_path.stat().st_size,
+        "source_files": dg.MetadataValue.json(views.files),
+        "preview": dg.MetadataValue.md(preview),
+        **{key: _number(value) for key, value in headline.items()},
+    }
+    if chart is not None:
+        metadata["sentiment_mix"] = dg.MetadataValue.md(chart)
+    yield dg.MaterializeResult(
+        metadata=metadata, check_results=rollup_check_results(rollup, build.checks)
+    )
+
+
+@dg.asset(**_asset_kwargs(wh.get_rollup("sentiment_rollup")))
+def sentiment_rollup(
+    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, data_dir: DataDirResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Calls per workflow, UTC day, direction and sentiment."""
+    yield from materialize_rollup(context, wh.get_rollup("sentiment_rollup"), warehouse, data_dir)
+
+
+@dg.asset(**_asset_kwargs(wh.get_rollup("classification_rollup")))
+def classification_rollup(
+    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, data_dir: DataDirResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Classifications per workflow and classification value."""
+    yield from materialize_rollup(
+        context, wh.get_rollup("classification_rollup"), warehouse, data_dir
+    )
+
+
+@dg.asset(
+    **_asset_kwargs(
+        wh.get_rollup("workflow_kpis"), _kpi_definitions(wh.get_rollup("workflow_kpis"))
+    )
+)
+def workflow_kpis(
+    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, data_dir: DataDirResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """AR KPIs per workflow and ISO week."""
+    yield from materialize_rollup(context, wh.get_rollup("workflow_kpis"), warehouse, data_dir)

@@ -1,0 +1,86 @@
+"""DuckDB warehouse over the flattened Parquet tables: rollups, AR KPIs and Parquet marts.
+
+A plain library (no Dagster). `contract` declares the rollups once; `sql/` holds every query;
+`db` connects, builds the views and rebuilds a rollup partition in one transaction; `validate`
+checks rollups against the source tables and the contract; `export` publishes the marts
+atomically; `build` runs one partition end to end; `report` renders what people look at.
+"""
+
+from .build import RollupBuild, RollupCheckError, build_rollup
+from .contract import ROLLUPS, WORKFLOW_ID_COLUMN, Rollup, duckdb_type, get_rollup
+from .db import (
+    CALL_FACTS_VIEW,
+    SOURCE_VIEWS,
+    ViewsReport,
+    WarehouseLockedError,
+    connect,
+    connection,
+    count_rows,
+    ensure_tables,
+    ensure_views,
+    fetch_rollup,
+    load_sql,
+    rebuild_rollup,
+    rollup_transaction,
+    run_sql,
+)
+from .export import MartValidationError, export_mart, publish_mart, stage_mart
+from .paths import MART_FILE, default_db_path, mart_dir, mart_glob, marts_root
+from .report import headline_figures, latest_figures_markdown, sentiment_chart_markdown
+from .validate import (
+    CHECKS,
+    CheckDef,
+    CheckOutcome,
+    checks_for,
+    reconciliation_outcomes,
+    run_checks,
+    validate_mart_file,
+    validate_table_rows,
+    validate_table_schema,
+)
+
+__all__ = [
+    "CALL_FACTS_VIEW",
+    "CHECKS",
+    "MART_FILE",
+    "ROLLUPS",
+    "SOURCE_VIEWS",
+    "WORKFLOW_ID_COLUMN",
+    "CheckDef",
+    "CheckOutcome",
+    "MartValidationError",
+    "Rollup",
+    "RollupBuild",
+    "RollupCheckError",
+    "ViewsReport",
+    "WarehouseLockedError",
+    "build_rollup",
+    "checks_for",
+    "connect",
+    "connection",
+    "count_rows",
+    "default_db_path",
+    "duckdb_type",
+    "ensure_tables",
+    "ensure_views",
+    "export_mart",
+    "fetch_rollup",
+    "get_rollup",
+    "headline_figures",
+    "latest_figures_markdown",
+    "load_sql",
+    "mart_dir",
+    "mart_glob",
+    "marts_root",
+    "publish_mart",
+    "rebuild_rollup",
+    "reconciliation_outcomes",
+    "rollup_transaction",
+    "run_checks",
+    "run_sql",
+    "sentiment_chart_markdown",
+    "stage_mart",
+    "validate_mart_file",
+    "validate_table_rows",
+    "validate_table_schema",
+]

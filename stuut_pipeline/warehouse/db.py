@@ -1,0 +1,298 @@
+"""The DuckDB database: connections, views over the Parquet tables, rollup tables and rebuilds.
+
+DuckDB allows one writing process per file (an exclusive file lock) and readers only while
+nothing writes: writers connect with `read_only=False` (waiting up to `lock_timeout` seconds for
+the lock), readers with `read_only=True`. Every statement here takes the workflow id as a
+parameter (`$workflow_id`), never pasted into the SQL text.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from stuut_pipeline.flatten.contract import PARTITION_KEY, TABLES, TableContract
+from stuut_pipeline.paths import checked_workflow_id, table_glob
+from stuut_pipeline.stuut_api.enums import CLASSIFICATIONS, SENTIMENTS
+
+from .contract import ROLLUPS, Rollup, duckdb_type, get_rollup
+
+#: Views an analyst sees: the four flattened tables, and the per-call KPI flags.
+SOURCE_VIEWS: tuple[str, ...] = tuple(TABLES)
+CALL_FACTS_VIEW = "call_facts"
+
+#: Values every rollup parameter set may draw from (a query gets only those it names).
+_DOCUMENTED_VALUES: dict[str, Any] = {
+    "sentiments": list(SENTIMENTS),
+    "classifications": list(CLASSIFICATIONS),
+}
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class WarehouseLockedError(RuntimeError):
+    """Another process holds the DuckDB file's lock (a writer, or readers while we write)."""
+
+
+@cache
+def load_sql(name: str) -> str:
+    """The text of `sql/<name>` (package data, read with importlib.resources)."""
+    return resources.files("stuut_pipeline.warehouse").joinpath("sql", name).read_text("utf-8")
+
+
+def sql_params(sql: str, workflow_id: str | None = None) -> dict[str, Any]:
+    """The named parameters `sql` uses (`$workflow_id`, `$sentiments`, ...), with their values."""
+    values: dict[str, Any] = dict(_DOCUMENTED_VALUES)
+    if workflow_id is not None:
+        values["workflow_id"] = checked_workflow_id(workflow_id)
+    params: dict[str, Any] = {}
+    for name in dict.fromkeys(_PARAM.findall(sql)):
+        if name not in values:
+            raise KeyError(f"no value for SQL parameter ${name}")
+        params[name] = values[name]
+    return params
+
+
+def run_sql(
+    con: duckdb.DuckDBPyConnection, name: str, workflow_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Run the query in `sql/<name>` with its parameters; rows as dicts."""
+    sql = load_sql(name)
+    cur = con.execute(sql, sql_params(sql, workflow_id))
+    columns = [d[0] for d in cur.description]
+    return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+
+
+def quote_literal(text: str) -> str:
+    """A SQL string literal (only for paths and static text, never for a workflow id)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def quote_ident(name: str) -> str:
+    """A SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def connect(
+    db_path: str | Path, *, read_only: bool = False, lock_timeout: float = 0.0
+) -> duckdb.DuckDBPyConnection:
+    """Open the database (creating its directory for a writer); session time zone UTC.
+
+    A lock held by another process is retried until `lock_timeout` seconds have passed, then
+    raises `WarehouseLockedError`. A reader on a missing file raises FileNotFoundError.
+    """
+    path = Path(db_path)
+    if read_only and not path.exists():
+        raise FileNotFoundError(
+            f"no warehouse at {path}: materialise a rollup first (the writer creates the file)"
+        )
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + max(lock_timeout, 0.0)
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WarehouseLockedError(
+                    f"{path} is locked by another process ({exc}). DuckDB allows one writer, and "
+                    "no writer while readers are open: close other connections to the file."
+                ) from exc
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 1.0)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+@contextmanager
+def connection(
+    db_path: str | Path, *, read_only: bool = False, lock_timeout: float = 0.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`connect(...)` as a context manager that always closes the connection (and its lock)."""
+    con = connect(db_path, read_only=read_only, lock_timeout=lock_timeout)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Views over the Parquet tables
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewsReport:
+    """What `ensure_views` built: files per source table (0 = an empty, typed view)."""
+
+    files: dict[str, int]
+    missing_columns: dict[str, tuple[str, ...]]
+
+
+def _parquet_source(pattern: str) -> str:
+    return (
+        f"read_parquet({quote_literal(pattern)}, hive_partitioning = true, "
+        f"hive_types = {{'{PARTITION_KEY}': VARCHAR}}, union_by_name = true)"
+    )
+
+
+def _view_sql(table: TableContract, pattern: str | None, present: Mapping[str, str]) -> str:
+    """SELECT of a source view: every contract column (null if no file has it), then extras."""
+    items = []
+    for col in table.columns:
+        ident = quote_ident(col.name)
+        if col.name in present:
+            items.append(ident)
+        else:
+            items.append(f"CAST(NULL AS {duckdb_type(col.type)}) AS {ident}")
+    extras = [n for n in present if n not in table.column_names and n != PARTITION_KEY]
+    items += [quote_ident(n) for n in extras]
+    if pattern is None:
+        items.append(f"CAST(NULL AS VARCHAR) AS {PARTITION_KEY}")
+        return f"SELECT {', '.join(items)} WHERE false"
+    items.append(PARTITION_KEY)
+    return f"SELECT {', '.join(items)} FROM {_parquet_source(pattern)}"
+
+
+def _comment(con: duckdb.DuckDBPyConnection, kind: str, name: str, text: str) -> None:
+    con.execute(f"COMMENT ON {kind} {name} IS {quote_literal(text)}")
+
+
+def ensure_views(con: duckdb.DuckDBPyConnection, data_dir: Path) -> ViewsReport:
+    """(Re)create the views `calls`, `call_classifications`, `call_tasks`, `call_invoices` over
+    `<data>/parquet/<table>/workflow_id=<id>/*.parquet` (with `workflow_id` from the path), and
+    `call_facts`. A table with no file yet gets an empty view with the contract's columns.
+    """
+    files: dict[str, int] = {}
+    missing: dict[str, tuple[str, ...]] = {}
+    for name, table in TABLES.items():
+        pattern = table_glob(Path(data_dir), name)
+        count = len(glob.glob(pattern))
+        files[name] = count
+        present: dict[str, str] = {}
+        if count:
+            described = con.execute(f"DESCRIBE SELECT * FROM {_parquet_source(pattern)}").fetchall()
+            present = {row[0]: row[1] for row in described}
+        missing[name] = tuple(c for c in table.column_names if count and c not in present)
+        select = _view_sql(table, pattern if count else None, present)
+        con.execute(f"CREATE OR REPLACE VIEW {quote_ident(name)} AS {select}")
+        _comment(con, "VIEW", quote_ident(name), table.description)
+    con.execute(load_sql("call_facts.sql"))
+    _comment(
+        con,
+        "VIEW",
+        CALL_FACTS_VIEW,
+        "One row per call with the per-call KPI flags (connected, voicemail, right-party "
+        "contact, promise to pay, dispute/complaint), UTC day and ISO week.",
+    )
+    return ViewsReport(files, {k: v for k, v in missing.items() if v})
+
+
+# --------------------------------------------------------------------------------------------
+# Rollup tables
+# --------------------------------------------------------------------------------------------
+
+
+def table_ddl(rollup: str | Rollup) -> str:
+    """CREATE TABLE IF NOT EXISTS of a rollup, from its contract (`workflow_id` first)."""
+    r = get_rollup(rollup)
+    cols = ", ".join(
+        f"{quote_ident(c.name)} {duckdb_type(c.type)}{'' if c.nullable else ' NOT NULL'}"
+        for c in r.db_columns
+    )
+    return f"CREATE TABLE IF NOT EXISTS {quote_ident(r.name)} ({cols})"
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create the rollup tables that do not exist yet (with table and column comments).
+
+    An existing table is left as it is; `validate.validate_table_schema` reports a mismatch.
+    Returns the names of the tables created.
+    """
+    existing = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    created = []
+    for rollup in ROLLUPS.values():
+        if rollup.name in existing:
+            continue
+        con.execute(table_ddl(rollup))
+        _comment(con, "TABLE", quote_ident(rollup.name), rollup.contract.description)
+        for col in rollup.db_columns:
+            _comment(
+                con,
+                "COLUMN",
+                f"{quote_ident(rollup.name)}.{quote_ident(col.name)}",
+                col.description,
+            )
+        created.append(rollup.name)
+    return created
+
+
+DELETE_WORKFLOW_ROWS = "DELETE FROM {table} WHERE workflow_id = $workflow_id"
+INSERT_BY_NAME = "INSERT INTO {table} BY NAME (\n{select}\n)"
+COUNT_WORKFLOW_ROWS = "SELECT count(*) FROM {table} WHERE workflow_id = $workflow_id"
+
+
+def count_rows(con: duckdb.DuckDBPyConnection, rollup: str | Rollup, workflow_id: str) -> int:
+    """Rows of one workflow in a rollup table."""
+    r = get_rollup(rollup)
+    params = {"workflow_id": checked_workflow_id(workflow_id)}
+    return con.execute(COUNT_WORKFLOW_ROWS.format(table=quote_ident(r.name)), params).fetchone()[0]
+
+
+@contextmanager
+def rollup_transaction(
+    con: duckdb.DuckDBPyConnection, rollup: str | Rollup, workflow_id: str
+) -> Iterator[int]:
+    """One transaction: delete the workflow's rows, insert them afresh; yields the row count.
+
+    The body (checks, staging the export) sees the new rows; it commits on a normal exit and
+    rolls back on an exception, leaving the table exactly as before. Other workflows' rows are
+    never touched.
+    """
+    r = get_rollup(rollup)
+    wf = checked_workflow_id(workflow_id)
+    select = load_sql(r.sql_file)
+    table = quote_ident(r.name)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(DELETE_WORKFLOW_ROWS.format(table=table), {"workflow_id": wf})
+        insert = INSERT_BY_NAME.format(table=table, select=select)
+        con.execute(insert, sql_params(insert, wf))
+        rows = count_rows(con, r, wf)
+        yield rows
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def rebuild_rollup(con: duckdb.DuckDBPyConnection, rollup: str | Rollup, workflow_id: str) -> int:
+    """Replace one workflow's rows of a rollup (delete + insert, one transaction); row count."""
+    with rollup_transaction(con, rollup, workflow_id) as rows:
+        return rows
+
+
+def fetch_rollup(
+    con: duckdb.DuckDBPyConnection, rollup: str | Rollup, workflow_id: str
+) -> list[dict[str, Any]]:
+    """One workflow's rows of a rollup, as dicts, in primary-key order (nulls last)."""
+    r = get_rollup(rollup)
+    order = ", ".join(f"{quote_ident(k)} NULLS LAST" for k in r.contract.primary_key)
+    sql = f"SELECT * FROM {quote_ident(r.name)} WHERE workflow_id = $workflow_id ORDER BY {order}"
+    cur = con.execute(sql, {"workflow_id": checked_workflow_id(workflow_id)})
+    columns = [d[0] for d in cur.description]
+    return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]

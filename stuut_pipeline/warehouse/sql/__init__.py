@@ -1,0 +1,1 @@
+"""SQL of the warehouse, one statement per file, loaded with `importlib.resources`."""
