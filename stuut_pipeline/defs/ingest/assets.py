@@ -21,6 +21,7 @@ from stuut_pipeline.raw_landing import RawCallsLanding, iter_raw_batches, raw_ca
 from stuut_pipeline.stuut_api import CallsQuery, StuutRetriesExhausted
 
 from ..automation import NIGHTLY_FRESHNESS
+from ..metadata import OWNERS, column_schema
 from ..partitions import workflow_partitions
 from .checks import (
     table_check_results,
@@ -30,7 +31,6 @@ from .checks import (
 )
 from .resources import DataDirResource, StuutApiResource
 
-OWNERS = ["team:ar-analytics"]
 API_RETRY_WAIT_SECONDS = 120
 
 
@@ -88,26 +88,6 @@ BATCH_SIZE = 2000
 PREVIEW_ROWS = 5
 
 
-def column_schema(table: TableContract) -> dg.TableSchema:
-    """The contract as Dagster column metadata (shown on the asset page)."""
-    columns = []
-    for col in table.columns:
-        other = [f"allowed: {', '.join(col.allowed)}"] if col.allowed else []
-        if col.source:
-            other.append(f"source: {col.source}")
-        columns.append(
-            dg.TableColumn(
-                col.name,
-                type=str(col.type),
-                description=col.description,
-                constraints=dg.TableColumnConstraints(
-                    nullable=col.nullable, unique=table.primary_key == (col.name,), other=other
-                ),
-            )
-        )
-    return dg.TableSchema(columns=columns)
-
-
 def contract_version() -> str:
     """A short hash of every table's schema: the flattened assets' code version."""
     text = "\n".join(str(t.arrow_schema()) for t in TABLES.values())
@@ -126,7 +106,7 @@ def _table_spec(table: TableContract) -> dg.AssetSpec:
         freshness_policy=NIGHTLY_FRESHNESS,
         description=table_markdown(table),
         metadata={
-            "dagster/column_schema": column_schema(table),
+            "dagster/column_schema": column_schema(table.columns, primary_key=table.primary_key),
             "primary_key": ", ".join(table.primary_key),
             "duckdb": f"SELECT * FROM {duckdb_source(Path('data'), table.name)}",
         },
@@ -187,7 +167,7 @@ def flattened_calls(
         metadata: dict[str, object] = {
             "dagster/row_count": writer.rows[name],
             "dagster/uri": str(path),
-            "dagster/column_schema": column_schema(table),
+            "dagster/column_schema": column_schema(table.columns, primary_key=table.primary_key),
             "bytes": path.stat().st_size,
             "preview": _preview(path, table),
         }

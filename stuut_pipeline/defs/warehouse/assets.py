@@ -12,31 +12,22 @@ from stuut_pipeline import warehouse as wh
 from stuut_pipeline.flatten.contract import TABLES
 from stuut_pipeline.paths import checked_workflow_id
 
+from ..automation import NIGHTLY_FRESHNESS
 from ..ingest.resources import DataDirResource
+from ..metadata import OWNERS, column_schema
 from ..partitions import workflow_partitions
 from .checks import rollup_check_results, rollup_check_specs
 from .resources import DuckDBWarehouse
 
-OWNERS = ["team:ar-analytics"]
 GROUP = "rollups"
 POOL = "duckdb"
 #: The flattened tables every rollup reads (a multi_asset of the ingest domain).
 SOURCE_TABLES = [dg.AssetKey(name) for name in TABLES]
 
 
-def column_schema(rollup: wh.Rollup) -> dg.TableSchema:
+def rollup_column_schema(rollup: wh.Rollup) -> dg.TableSchema:
     """Dagster column metadata of a rollup's DuckDB table, from its contract."""
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(
-                name=c.name,
-                type=wh.duckdb_type(c.type),
-                description=c.description,
-                constraints=dg.TableColumnConstraints(nullable=c.nullable),
-            )
-            for c in rollup.db_columns
-        ]
-    )
+    return column_schema(rollup.db_columns, type_name=wh.duckdb_type)
 
 
 def _description(rollup: wh.Rollup, extra: str = "") -> str:
@@ -67,7 +58,8 @@ def _asset_kwargs(rollup: wh.Rollup, extra_description: str = "") -> dict:
         "pool": POOL,
         "deps": SOURCE_TABLES,
         "check_specs": rollup_check_specs(rollup),
-        "metadata": {"dagster/column_schema": column_schema(rollup)},
+        "metadata": {"dagster/column_schema": rollup_column_schema(rollup)},
+        "freshness_policy": NIGHTLY_FRESHNESS,
         "description": _description(rollup, extra_description),
     }
 
@@ -116,7 +108,7 @@ def materialize_rollup(
     metadata: dict[str, object] = {
         "dagster/row_count": build.rows,
         "dagster/uri": str(build.mart_path),
-        "dagster/column_schema": column_schema(rollup),
+        "dagster/column_schema": rollup_column_schema(rollup),
         "duckdb_path": dg.MetadataValue.path(str(db_path)),
         "duckdb_table": rollup.name,
         "mart_bytes": build.mart_path.stat().st_size,
