@@ -112,6 +112,20 @@ def run(
     return outcomes
 
 
+def _kpi_line(o: WorkflowOutcome) -> str | None:
+    from .warehouse.report import KPI_RATES
+
+    kpis = o.metadata.get("workflow_kpis", {})
+    if "latest_week" not in kpis:
+        return None
+    rates = ", ".join(
+        f"{name.removesuffix('_rate').removesuffix('_share')} {float(kpis[name]):.0%}"
+        for name in KPI_RATES
+        if kpis.get(name) is not None
+    )
+    return f"    KPIs {kpis['latest_week']} ({kpis.get('calls', '?')} calls): {rates}"
+
+
 def _summary_line(o: WorkflowOutcome) -> str:
     checks = list(o.checks.values())
     passed = checks.count("passed")
@@ -119,7 +133,9 @@ def _summary_line(o: WorkflowOutcome) -> str:
     failed = len(checks) - passed - warned
     rows = ", ".join(f"{k}={v}" for k, v in o.rows.items())
     state = "ok" if o.success else f"FAILED ({o.error})"
-    return (
+    line = (
         f"{o.workflow_id}: {state}; rows: {rows or '-'}; checks: {passed} passed, {warned} warn,"
         f" {failed} failed; run {o.run_id}"
     )
+    kpis = _kpi_line(o)
+    return f"{line}\n{kpis}" if kpis else line
