@@ -15,7 +15,7 @@ from stuut_pipeline.simulator.generator import GeneratorConfig
 
 from .web_ui import DagsterUI, start_dagster_ui
 
-SIM_ENV = {"STUUT_SIM_CALLS": "150", "STUUT_SIM_WORKFLOWS": "3", "STUUT_SIM_SEED": "5"}
+SIM_ENV = {"STUUT_SIM_CALLS": "160", "STUUT_SIM_WORKFLOWS": "4", "STUUT_SIM_SEED": "5"}
 INGEST = ["raw_calls", *TABLES]
 ROLLUPS = ["sentiment_rollup", "classification_rollup", "workflow_kpis"]
 CHROMIUM = "/usr/bin/chromium"
@@ -125,7 +125,7 @@ query($key: AssetKeyInput!, $check: String!) {
 
 @pytest.fixture(scope="module")
 def backfilled(ui: DagsterUI) -> list[str]:
-    workflows = simulated_workflows()[:2]
+    workflows = simulated_workflows()[:3]
     for key in workflows:
         result = ui.graphql(ADD_PARTITION, s=ui.repository_selector, key=key)
         assert result["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", result
@@ -157,7 +157,7 @@ def partitions_on_disk(root: Path) -> set[str]:
 
 def test_backfill_of_several_workflows_through_graphql(ui: DagsterUI, backfilled) -> None:
     expected = set(backfilled)
-    assert len(simulated_workflows()) == 3  # one workflow was left out of the backfill
+    assert len(simulated_workflows()) == 4  # one workflow was left out of the backfill
     assert partitions_on_disk(ui.data_dir / "raw" / "calls") == expected
     for table in TABLES:
         assert partitions_on_disk(ui.data_dir / "parquet" / table) == expected, table
