@@ -76,6 +76,23 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if outcomes and all(o.success for o in outcomes) else 1
 
 
+def _partitions(args: argparse.Namespace) -> int:
+    from .headless import add_partitions, list_partitions
+    from .paths import InvalidWorkflowIdError
+
+    if args.partitions_command == "add":
+        try:
+            new = add_partitions(args.workflow_ids)
+        except InvalidWorkflowIdError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"added {len(new)} workflow partitions: {', '.join(new) or '(all were known)'}")
+    else:
+        for key in list_partitions():
+            print(key)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `stuut-pipeline`."""
     parser = argparse.ArgumentParser(prog="stuut-pipeline", description=__doc__)
@@ -117,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--workflow", action="append", help="a workflow id (repeatable)")
     run.set_defaults(func=_run)
+
+    partitions = sub.add_parser("partitions", help="the `workflow` partitions of the instance")
+    partitions_sub = partitions.add_subparsers(dest="partitions_command", required=True)
+    add = partitions_sub.add_parser("add", help="add workflow ids as partitions by hand")
+    add.add_argument("workflow_ids", nargs="+", metavar="WORKFLOW_ID")
+    partitions_sub.add_parser("list", help="list the registered workflow ids")
+    partitions.set_defaults(func=_partitions)
 
     smoke = sub.add_parser("smoke", help="fetch every call once and count them per workflow")
     smoke.add_argument("--concurrency", type=int, default=4)

@@ -53,6 +53,32 @@ def discover_workflow_ids(out: Callable[[str], None]) -> list[str]:
     return sorted(scan.workflows)
 
 
+def add_partitions(workflow_ids: Sequence[str]) -> list[str]:
+    """Register workflow ids as `workflow` partitions by hand; return the ones that were new."""
+    ensure_dagster_home()
+    import dagster as dg
+
+    from .defs.partitions import workflow_partitions
+
+    checked = [checked_workflow_id(w) for w in workflow_ids]
+    instance = dg.DagsterInstance.get()
+    known = set(instance.get_dynamic_partitions(workflow_partitions.name))
+    new = [w for w in dict.fromkeys(checked) if w not in known]
+    if new:
+        instance.add_dynamic_partitions(workflow_partitions.name, new)
+    return new
+
+
+def list_partitions() -> list[str]:
+    """The registered workflow partitions."""
+    ensure_dagster_home()
+    import dagster as dg
+
+    from .defs.partitions import workflow_partitions
+
+    return list(dg.DagsterInstance.get().get_dynamic_partitions(workflow_partitions.name))
+
+
 def run(
     workflow_ids: Sequence[str] | None = None, *, out: Callable[[str], None] = print
 ) -> list[WorkflowOutcome]:
@@ -62,18 +88,15 @@ def run(
 
     from .definitions import defs
     from .defs.jobs import PIPELINE_JOB_NAME
-    from .defs.partitions import workflow_partitions
 
     if workflow_ids:
         workflow_ids = [checked_workflow_id(w) for w in workflow_ids]
     else:
         workflow_ids = discover_workflow_ids(out)
-    instance = dg.DagsterInstance.get()
-    known = set(instance.get_dynamic_partitions(workflow_partitions.name))
-    new = [w for w in workflow_ids if w not in known]
+    new = add_partitions(workflow_ids)
     if new:
-        instance.add_dynamic_partitions(workflow_partitions.name, new)
         out(f"registered {len(new)} new workflow partitions")
+    instance = dg.DagsterInstance.get()
     job = defs().resolve_job_def(PIPELINE_JOB_NAME)
     outcomes = []
     for workflow_id in workflow_ids:

@@ -20,7 +20,7 @@ def checked_workflow_id(workflow_id: str) -> str:
     if not is_valid_workflow_id(workflow_id):
         raise InvalidWorkflowIdError(
             f"invalid workflow id {workflow_id!r}: ids must be 1-128 letters, digits, '_' or '-'"
-            " (e.g. otwfl_abc123). Remove this partition key and add the right one."
+            " (e.g. otwfl_abc123), as the API sends them in a call's `workflow.id`."
         )
     return workflow_id
 
