@@ -64,7 +64,7 @@ def read(data_dir: Path, table: str, workflow: str | None = None):
     sql = f"SELECT * FROM {duckdb_source(data_dir, table)}"
     if workflow:
         sql += " WHERE workflow_id = ?"
-    return duckdb.connect().execute(sql, [workflow] if workflow else []).to_arrow_table()
+    return duckdb.connect().sql(sql, params=[workflow] if workflow else None).to_arrow_table()
 
 
 def expected_counts(records: list[dict]) -> dict[str, int]:
