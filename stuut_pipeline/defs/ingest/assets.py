@@ -175,3 +175,7 @@ def flattened_calls(
             metadata["drift"] = dg.MetadataValue.json(drift.as_dict())
         yield dg.MaterializeResult(asset_key=name, metadata=metadata)
     yield from results
+
+
+# each asset's page links to the file and line of its code
+raw_calls, flattened_calls = dg.with_source_code_references([raw_calls, flattened_calls])

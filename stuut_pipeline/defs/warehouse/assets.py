@@ -151,3 +151,9 @@ def workflow_kpis(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """AR KPIs per workflow and ISO week."""
     yield from materialize_rollup(context, wh.get_rollup("workflow_kpis"), warehouse, data_dir)
+
+
+# each asset's page links to the file and line of its code
+sentiment_rollup, classification_rollup, workflow_kpis = dg.with_source_code_references(
+    [sentiment_rollup, classification_rollup, workflow_kpis]
+)
