@@ -44,3 +44,11 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+bench: install  ## the full benchmark run (~20 min): ours vs dlt vs the lower bound, scaling, rollups
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python benchmarks/run.py
+
+bench-quick: install  ## a smoke check of the benchmarks (~2-3 min)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python benchmarks/run.py --quick
