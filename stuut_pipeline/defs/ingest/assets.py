@@ -84,7 +84,7 @@ def raw_calls(
 
 # --- flattened tables -------------------------------------------------------------------------
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 1000
 PREVIEW_ROWS = 5
 
 
