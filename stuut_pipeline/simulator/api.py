@@ -164,6 +164,16 @@ class StuutSimulator:
     def _validate(query: Sequence[tuple[str, str]]) -> tuple[int, int, CallFilter] | SimResponse:
         errors: list[dict] = []
 
+        def error(kind: str, loc: list, msg: str, raw: str, ctx: dict | None = None) -> None:
+            errors.append(
+                {"type": kind, "loc": ["query", *loc], "msg": msg, "input": raw}
+                | ({"ctx": ctx} if ctx else {})
+            )
+
+        def enum_error(loc: list, raw: str, allowed: Sequence[str]) -> None:
+            expected = _enum_msg(allowed)
+            error("enum", loc, expected, raw, {"expected": expected[len("Input should be ") :]})
+
         def integer(name: str, default: int, lo: int, hi: int | None) -> int:
             values = [v for k, v in query if k == name]
             if not values:
@@ -172,51 +182,22 @@ class StuutSimulator:
             try:
                 value = int(raw)
             except ValueError:
-                errors.append(
-                    {
-                        "type": "int_parsing",
-                        "loc": ["query", name],
-                        "msg": "Input should be a valid integer, unable to parse string as an"
-                        " integer",
-                        "input": raw,
-                    }
-                )
+                msg = "Input should be a valid integer, unable to parse string as an integer"
+                error("int_parsing", [name], msg, raw)
                 return default
             if value < lo:
-                errors.append(
-                    {
-                        "type": "greater_than_equal",
-                        "loc": ["query", name],
-                        "msg": f"Input should be greater than or equal to {lo}",
-                        "input": raw,
-                        "ctx": {"ge": lo},
-                    }
-                )
+                msg = f"Input should be greater than or equal to {lo}"
+                error("greater_than_equal", [name], msg, raw, {"ge": lo})
             elif hi is not None and value > hi:
-                errors.append(
-                    {
-                        "type": "less_than_equal",
-                        "loc": ["query", name],
-                        "msg": f"Input should be less than or equal to {hi}",
-                        "input": raw,
-                        "ctx": {"le": hi},
-                    }
-                )
+                msg = f"Input should be less than or equal to {hi}"
+                error("less_than_equal", [name], msg, raw, {"le": hi})
             return value
 
         def enum_list(name: str, allowed: Sequence[str]) -> frozenset[str]:
             values = [v for k, v in query if k == name]
             for i, v in enumerate(values):
                 if v not in allowed:
-                    errors.append(
-                        {
-                            "type": "enum",
-                            "loc": ["query", name, i],
-                            "msg": _enum_msg(allowed),
-                            "input": v,
-                            "ctx": {"expected": _enum_msg(allowed)[len("Input should be ") :]},
-                        }
-                    )
+                    enum_error([name, i], v, allowed)
             return frozenset(values)
 
         def single(name: str) -> str | None:
@@ -229,15 +210,7 @@ class StuutSimulator:
         sentiment = enum_list("sentiment", SENTIMENTS)
         direction = single("direction")
         if direction is not None and direction not in DIRECTIONS:
-            errors.append(
-                {
-                    "type": "enum",
-                    "loc": ["query", "direction"],
-                    "msg": _enum_msg(DIRECTIONS),
-                    "input": direction,
-                    "ctx": {"expected": _enum_msg(DIRECTIONS)[len("Input should be ") :]},
-                }
-            )
+            enum_error(["direction"], direction, DIRECTIONS)
         if errors:
             return _json(422, {"detail": errors})
         flt = CallFilter(
