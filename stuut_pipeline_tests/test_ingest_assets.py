@@ -250,3 +250,38 @@ def test_real_http_server_with_faults_gives_exactly_the_final_calls(data_dir) ->
         ids = read(data_dir, "calls", workflow).column("call_id").to_pylist()
         assert len(ids) == len(set(ids))
         assert set(ids) == simulator.store.ids(workflow)
+
+
+def test_an_api_outage_retries_the_step_and_a_bad_token_does_not(data_dir) -> None:
+    token = "tok-outage"
+    down = StuutSimulator(n_calls=20, token=token, faults=FaultConfig(rate_500=1.0))
+    workflow = down.store.workflow_ids()[0]
+    with SimulatorServer(down) as server, dg.instance_for_test() as instance:
+        outage = StuutApiResource(
+            base_url=server.url,
+            token=token,
+            max_attempts=2,
+            outage_step_retries=2,
+            outage_retry_wait_seconds=0,
+        )
+        result = materialize(instance, data_dir, workflow, api=outage, raise_on_error=False)
+        assert not result.success
+        assert result.retry_attempts_for_node("raw_calls") == 2
+        assert down.requests == 3 * 2  # 3 step attempts of 2 requests each
+        failure = result.get_step_failure_events()[0].step_failure_data.error.to_string()
+        assert "failed after 2 attempts" in failure and "HTTP 500" in failure
+
+        requests_before = down.requests
+        bad_token = StuutApiResource(
+            base_url=server.url,
+            token="tok-Bad-Secret-991",
+            max_attempts=2,
+            outage_retry_wait_seconds=0,
+        )
+        result = materialize(instance, data_dir, workflow, api=bad_token, raise_on_error=False)
+        assert not result.success
+        assert result.retry_attempts_for_node("raw_calls") == 0
+        assert down.requests == requests_before  # refused before any page was served
+        failure = result.get_step_failure_events()[0].step_failure_data.error.to_string()
+        assert "STUUT_API_TOKEN" in failure and "tok-Bad-Secret-991" not in failure
+    assert not (data_dir / "raw").exists()

@@ -31,8 +31,6 @@ from .checks import (
 )
 from .resources import DataDirResource, StuutApiResource
 
-API_RETRY_WAIT_SECONDS = 120
-
 
 @dg.asset(
     partitions_def=workflow_partitions,
@@ -62,7 +60,10 @@ def raw_calls(
             path = landing.publish()
     except StuutRetriesExhausted as exc:
         # the API is down or rate-limiting: try the step again later (a bad token is not retried)
-        raise dg.RetryRequested(max_retries=2, seconds_to_wait=API_RETRY_WAIT_SECONDS) from exc
+        raise dg.RetryRequested(
+            max_retries=stuut_api.outage_step_retries,
+            seconds_to_wait=stuut_api.outage_retry_wait_seconds,
+        ) from exc
     report = fetch.report
     context.log.info(
         f"{workflow_id}: {report.records} calls in {report.pages} pages ({report.passes} passes),"

@@ -21,6 +21,12 @@ class StuutApiResource(dg.ConfigurableResource):
     concurrency: int = Field(default=4, description="Pages fetched at once")
     max_attempts: int = Field(default=6, description="Attempts per page on transient faults")
     page_size: int = Field(default=200, description="Records per page (1..200)")
+    outage_step_retries: int = Field(
+        default=2, description="Step retries when a page still fails after max_attempts"
+    )
+    outage_retry_wait_seconds: float = Field(
+        default=120.0, description="Wait before such a step retry"
+    )
 
     def client(self) -> StuutClient:
         """A new client; close it after use."""
