@@ -138,7 +138,7 @@ def _apply(variant: str) -> dict:
 def staged(url: str, token: str, workflow: str, data_dir: Path, variant: str = "product") -> dict:
     """Run the ingest's stages by hand, timing each."""
     options = _apply(variant)
-    from stuut_pipeline.flatten import PartitionWriter, validate_partition
+    from stuut_pipeline.flatten import PartitionWriter
     from stuut_pipeline.flatten.decode import decode_call
     from stuut_pipeline.flatten.flatten import flatten_calls
     from stuut_pipeline.raw_landing import RawCallsLanding, iter_raw_batches, raw_calls_path
@@ -188,11 +188,23 @@ def staged(url: str, token: str, workflow: str, data_dir: Path, variant: str = "
                 del batch  # else alive while the next batch is read, as in the asset's loop
         writer.seal()
         s = t.add("08 seal: close + fsync", s)
-        report = validate_partition(writer.seal())
-        assert report.passed, report.blocking_failures
-        s = t.add("09 validate: DuckDB checks", s)
-        published = writer.publish()
-        t.add("10 publish", s)
+        published = _validate_and_publish(t, s, writer)
+    return _result(t, total, total_cpu, published)
+
+
+def _validate_and_publish(t: Timer, s: float, writer) -> dict:
+    """The end of both variants: DuckDB checks on the staged files, then the atomic publish."""
+    from stuut_pipeline.flatten import validate_partition
+
+    report = validate_partition(writer.seal())
+    assert report.passed, report.blocking_failures
+    s = t.add("09 validate: DuckDB checks", s)
+    published = writer.publish()
+    t.add("10 publish", s)
+    return published
+
+
+def _result(t: Timer, total: float, total_cpu: float, published: dict) -> dict:
     t.seconds["total"] = time.perf_counter() - total
     t.cpu["total"] = time.process_time() - total_cpu
     return {
@@ -207,7 +219,7 @@ def fused(url: str, token: str, workflow: str, data_dir: Path, options: dict) ->
     `CallRecord` has the `id`/`modified_at` dedupe needs), the raw bytes are landed as now, and
     the decoded records are flattened in batches as pages arrive. (A product version must fall
     back to flattening from the landing when a record `supersedes` another; never here.)"""
-    from stuut_pipeline.flatten import PartitionWriter, validate_partition
+    from stuut_pipeline.flatten import PartitionWriter
     from stuut_pipeline.flatten.decode import decode_call
     from stuut_pipeline.flatten.flatten import flatten_calls
     from stuut_pipeline.raw_landing import RawCallsLanding
@@ -249,18 +261,8 @@ def fused(url: str, token: str, workflow: str, data_dir: Path, options: dict) ->
             s = t.add("06 flatten: build Arrow tables", s)
         landing.publish()
         s = t.add("03 land raw: publish", s)
-        report = validate_partition(writer.seal())
-        assert report.passed, report.blocking_failures
-        s = t.add("09 validate: DuckDB checks", s)
-        published = writer.publish()
-        t.add("10 publish", s)
-    t.seconds["total"] = time.perf_counter() - total
-    t.cpu["total"] = time.process_time() - total_cpu
-    return {
-        "stages": dict(t.seconds),
-        "cpu": dict(t.cpu),
-        "published": {k: str(v) for k, v in published.items()},
-    }
+        published = _validate_and_publish(t, s, writer)
+    return _result(t, total, total_cpu, published)
 
 
 def profile_dagster(url: str, token: str, workflow: str, tmp: Path, out: Path) -> float:
