@@ -7,7 +7,8 @@ Prints one JSON line with what it did: `seconds` (the work, from the first reque
 file written, imports excluded), calls, output rows and bytes, and contender-specific detail. The
 harness measures wall time, peak memory and CPU of the process from outside.
 
-- `ours`: `raw_calls` + `flattened_calls` of one workflow partition materialised through Dagster
+- `ours`: the `ingest_calls` multi-asset (raw_calls + the four tables) of one workflow partition
+  materialised through Dagster
   (`dg.materialize` on a temporary DAGSTER_HOME, console logs at WARNING like `stuut-pipeline
   run`): fetch, land raw, flatten, write Parquet, run the blocking checks, publish.
 - `dlt`: dlt's `rest_api` source (cursor paginator on `next_page`, `cursor_param="page"`)
@@ -61,7 +62,7 @@ def run_ours(args: argparse.Namespace) -> dict:
     data_dir = Path(args.out) / "data"
     import dagster as dg
 
-    from stuut_pipeline.defs.ingest.assets import flattened_calls, raw_calls
+    from stuut_pipeline.defs.ingest.assets import ingest_calls
     from stuut_pipeline.defs.ingest.resources import DataDirResource, StuutApiResource
     from stuut_pipeline.defs.partitions import workflow_partitions
 
@@ -72,7 +73,7 @@ def run_ours(args: argparse.Namespace) -> dict:
         return {"ok": True, "seconds": 0, "calls": 0, "rows": {}, "rows_total": 0, "bytes": 0}
     started = time.perf_counter()
     result = dg.materialize(
-        [raw_calls, flattened_calls],
+        [ingest_calls],
         partition_key=args.workflow,
         instance=instance,
         resources={

@@ -274,7 +274,7 @@ def profile_dagster(url: str, token: str, workflow: str, tmp: Path, out: Path) -
     (tmp / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     import dagster as dg
 
-    from stuut_pipeline.defs.ingest.assets import flattened_calls, raw_calls
+    from stuut_pipeline.defs.ingest.assets import ingest_calls
     from stuut_pipeline.defs.ingest.resources import DataDirResource, StuutApiResource
 
     instance = dg.DagsterInstance.get()
@@ -283,7 +283,7 @@ def profile_dagster(url: str, token: str, workflow: str, tmp: Path, out: Path) -
     started = time.perf_counter()
     profiler.start()
     result = dg.materialize(
-        [raw_calls, flattened_calls],
+        [ingest_calls],
         partition_key=workflow,
         instance=instance,
         resources={
@@ -299,9 +299,7 @@ def profile_dagster(url: str, token: str, workflow: str, tmp: Path, out: Path) -
     bodies: dict[str, float] = {}
 
     def walk(frame) -> None:  # time inside the two asset functions; the rest is Dagster's
-        if frame.function in ("raw_calls", "flattened_calls") and "assets.py" in (
-            frame.file_path or ""
-        ):
+        if frame.function == "ingest_calls" and "assets.py" in (frame.file_path or ""):
             bodies[frame.function] = bodies.get(frame.function, 0.0) + frame.time
             return
         for child in frame.children:

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from stuut_pipeline.defs.ingest.assets import flattened_calls, raw_calls
+from stuut_pipeline.defs.ingest.assets import ingest_calls
 from stuut_pipeline.defs.ingest.resources import DataDirResource, StuutApiResource
 from stuut_pipeline.flatten import TABLES, duckdb_source
 from stuut_pipeline.raw_landing import raw_calls_path
@@ -24,7 +24,8 @@ from stuut_pipeline.simulator.generator import (
     GeneratorConfig,
 )
 
-ASSETS = [raw_calls, flattened_calls]
+ASSETS = [ingest_calls]
+TABLE_KEYS = [dg.AssetKey(t) for t in TABLES]
 SIM = SimulatorSettings(calls=240, workflows=2, seed=31, string_amounts=0.3)
 
 
@@ -48,11 +49,12 @@ def resources(data_dir: Path, api: StuutApiResource | None = None) -> dict:
     return {"stuut_api": api or StuutApiResource(), "data_dir": DataDirResource(path=str(data_dir))}
 
 
-def materialize(instance, data_dir, workflow, *, assets=ASSETS, api=None, raise_on_error=True):
+def materialize(instance, data_dir, workflow, *, selection=None, api=None, raise_on_error=True):
     if workflow not in instance.get_dynamic_partitions("workflow"):
         instance.add_dynamic_partitions("workflow", [workflow])
     return dg.materialize(
-        assets,
+        ASSETS,
+        selection=selection,
         instance=instance,
         partition_key=workflow,
         resources=resources(data_dir, api),
@@ -173,7 +175,7 @@ def test_failed_blocking_check_leaves_published_files_untouched(sim, data_dir) -
         lines = raw_lines(path)
         path.write_bytes(zstandard.ZstdCompressor().compress(b"\n".join([*lines, lines[0]])))
         result = materialize(
-            instance, data_dir, workflow, assets=[flattened_calls], raise_on_error=False
+            instance, data_dir, workflow, selection=TABLE_KEYS, raise_on_error=False
         )
         assert not result.success
         failed = {k for k, e in checks_by_name(result).items() if not e.passed}
@@ -266,7 +268,7 @@ def test_an_api_outage_retries_the_step_and_a_bad_token_does_not(data_dir) -> No
         )
         result = materialize(instance, data_dir, workflow, api=outage, raise_on_error=False)
         assert not result.success
-        assert result.retry_attempts_for_node("raw_calls") == 2
+        assert result.retry_attempts_for_node("ingest_calls") == 2
         assert down.requests == 3 * 2  # 3 step attempts of 2 requests each
         failure = result.get_step_failure_events()[0].step_failure_data.error.to_string()
         assert "failed after 2 attempts" in failure and "HTTP 500" in failure
@@ -280,8 +282,54 @@ def test_an_api_outage_retries_the_step_and_a_bad_token_does_not(data_dir) -> No
         )
         result = materialize(instance, data_dir, workflow, api=bad_token, raise_on_error=False)
         assert not result.success
-        assert result.retry_attempts_for_node("raw_calls") == 0
+        assert result.retry_attempts_for_node("ingest_calls") == 0
         assert down.requests == requests_before  # refused before any page was served
         failure = result.get_step_failure_events()[0].step_failure_data.error.to_string()
         assert "STUUT_API_TOKEN" in failure and "tok-Bad-Secret-991" not in failure
     assert not (data_dir / "raw").exists()
+
+
+def test_a_superseded_record_is_flattened_once_in_its_latest_version(data_dir) -> None:
+    import httpx
+
+    from stuut_pipeline.simulator.generator import CallGenerator
+    from stuut_pipeline.stuut_api import StuutClient
+
+    generator = CallGenerator(GeneratorConfig(seed=23, n_workflows=1))
+    workflow = generator.workflow_ids()[0]
+    calls = [generator.call(i, workflow_id=workflow) for i in range(4)]
+    newer = {**calls[0], "modified_at": "2027-01-01T00:00:00Z", "summary": "updated"}
+    pages = [
+        {"data": [calls[0], calls[1]], "current_page": 0, "total_records": 4, "next_page": 1},
+        {"data": [newer, calls[2]], "current_page": 1, "total_records": 4, "next_page": 2},
+        {"data": [calls[3]], "current_page": 2, "total_records": 4, "next_page": None},
+    ]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=orjson.dumps(pages[int(request.url.params["page"])]))
+
+    class ChangingApi(StuutApiResource):
+        def client(self) -> StuutClient:
+            return StuutClient("http://x.invalid", "t", transport=httpx.MockTransport(answer))
+
+    with dg.instance_for_test() as instance:
+        result = materialize(instance, data_dir, workflow, api=ChangingApi(page_size=2))
+    assert result.success
+    rows = read(data_dir, "calls", workflow).to_pylist()
+    assert sorted(r["call_id"] for r in rows) == sorted(c["id"] for c in calls)
+    first = next(r for r in rows if r["call_id"] == calls[0]["id"])
+    assert first["summary"] == "updated"
+    lines = raw_lines(raw_calls_path(data_dir, workflow))
+    assert len(lines) == 4
+
+
+def test_the_tables_are_selected_together(sim, data_dir) -> None:
+    workflow = sim.store.workflow_ids()[0]
+    with dg.instance_for_test() as instance:
+        result = materialize(
+            instance, data_dir, workflow, selection=[dg.AssetKey("calls")], raise_on_error=False
+        )
+    assert not result.success
+    error = result.get_step_failure_events()[0].step_failure_data.error.to_string()
+    assert "select all four" in error
+    assert not (data_dir / "parquet").exists()

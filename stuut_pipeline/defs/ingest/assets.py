@@ -1,4 +1,9 @@
-"""Ingest assets: `raw_calls` (the API's records as received) and the flattened call tables."""
+"""Ingest assets: `raw_calls` (the API's records as received) and the four flattened call tables.
+
+They are one subsettable multi-asset, so that a run of the whole graph parses each call once:
+the pages are landed raw and flattened as they arrive. Selecting only the tables rebuilds them
+from the raw landing without calling the API; selecting only `raw_calls` fetches and lands.
+"""
 
 import hashlib
 from collections.abc import Iterator
@@ -11,19 +16,22 @@ from stuut_pipeline.flatten import (
     TABLES,
     PartitionWriter,
     TableContract,
+    decode_call,
     duckdb_source,
+    flatten_calls,
     flatten_raw,
     validate_partition,
 )
 from stuut_pipeline.flatten.contract import table_markdown
 from stuut_pipeline.paths import checked_workflow_id
 from stuut_pipeline.raw_landing import RawCallsLanding, iter_raw_batches, raw_calls_path
-from stuut_pipeline.stuut_api import CallsQuery, StuutRetriesExhausted
+from stuut_pipeline.stuut_api import CallsQuery, FetchReport, StuutRetriesExhausted
 
 from ..automation import NIGHTLY_FRESHNESS
 from ..metadata import OWNERS, column_schema
 from ..partitions import workflow_partitions
 from .checks import (
+    RAW_CALLS_KEY,
     table_check_results,
     table_check_specs,
     total_records_reconciled,
@@ -31,74 +39,39 @@ from .checks import (
 )
 from .resources import DataDirResource, StuutApiResource
 
-
-@dg.asset(
-    partitions_def=workflow_partitions,
-    group_name="ingest",
-    kinds={"python", "json"},
-    owners=OWNERS,
-    check_specs=[total_records_reconciled],
-    freshness_policy=NIGHTLY_FRESHNESS,
-    description=(
-        "Every call of one outreach workflow, fetched from `GET /v1/calls?workflow=<id>` with"
-        " concurrent paging and retries, deduplicated by id (latest `modified_at` wins), landed"
-        " exactly as received as zstd NDJSON under `raw/calls/workflow_id=<id>/`. The flattened"
-        " tables are rebuilt from this file without calling the API again."
-    ),
-)
-def raw_calls(
-    context: dg.AssetExecutionContext, stuut_api: StuutApiResource, data_dir: DataDirResource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Fetch one workflow's calls and land them raw, atomically."""
-    workflow_id = checked_workflow_id(context.partition_key)
-    query = CallsQuery(limit=stuut_api.page_size, workflow=workflow_id)
-    try:
-        with stuut_api.client() as client, RawCallsLanding(data_dir.root, workflow_id) as landing:
-            fetch = client.fetch_calls(query)
-            for page in fetch:
-                landing.write(page.records)
-            path = landing.publish()
-    except StuutRetriesExhausted as exc:
-        # the API is down or rate-limiting: try the step again later (a bad token is not retried)
-        raise dg.RetryRequested(
-            max_retries=stuut_api.outage_step_retries,
-            seconds_to_wait=stuut_api.outage_retry_wait_seconds,
-        ) from exc
-    report = fetch.report
-    context.log.info(
-        f"{workflow_id}: {report.records} calls in {report.pages} pages ({report.passes} passes),"
-        f" {report.duplicates_dropped} duplicates dropped, {report.retries} retries,"
-        f" total_records={report.total_records} matched={report.total_records_matched}"
-    )
-    yield dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": report.records,
-            "dagster/uri": str(path),
-            "bytes_compressed": path.stat().st_size,
-            "bytes_raw": landing.bytes_raw,
-            **{f"fetch/{k}": v for k, v in report.as_dict().items() if k not in ("query",)},
-            "fetch/query": report.query,
-        }
-    )
-    yield total_records_result(report)
-
-
-# --- flattened tables -------------------------------------------------------------------------
-
 BATCH_SIZE = 1000
 PREVIEW_ROWS = 5
+TABLE_KEYS = frozenset(dg.AssetKey(name) for name in TABLES)
 
 
 def contract_version() -> str:
-    """A short hash of every table's schema: the flattened assets' code version."""
+    """A short hash of every table's schema: the flattened tables' code version."""
     text = "\n".join(str(t.arrow_schema()) for t in TABLES.values())
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _raw_calls_spec() -> dg.AssetSpec:
+    # built in a function: a module-level AssetSpec would also load as an asset of its own
+    return dg.AssetSpec(
+        key=RAW_CALLS_KEY,
+        group_name="ingest",
+        kinds={"python", "json"},
+        owners=OWNERS,
+        partitions_def=workflow_partitions,
+        freshness_policy=NIGHTLY_FRESHNESS,
+        description=(
+            "Every call of one outreach workflow, fetched from `GET /v1/calls?workflow=<id>` with"
+            " concurrent paging and retries, deduplicated by id (latest `modified_at` wins), landed"
+            " exactly as received as zstd NDJSON under `raw/calls/workflow_id=<id>/`. The flattened"
+            " tables are rebuilt from this file without calling the API again."
+        ),
+    )
 
 
 def _table_spec(table: TableContract) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=table.name,
-        deps=[raw_calls],
+        deps=[RAW_CALLS_KEY],
         group_name="ingest",
         kinds={"parquet", "pandas"},
         owners=OWNERS,
@@ -124,43 +97,150 @@ def _preview(path: Path, table: TableContract) -> dg.MetadataValue:
     return dg.MetadataValue.md(frame.to_pandas().to_markdown(index=False))
 
 
-@dg.multi_asset(
-    specs=[_table_spec(t) for t in TABLES.values()],
-    check_specs=[spec for t in TABLES.values() for spec in table_check_specs(t)],
-    name="flattened_calls",
-    description=(
-        "Flatten one workflow's raw calls into the four typed tables: typed msgspec decoding of"
-        " only the contract's fields (deep objects kept as raw JSON text), column-wise assembly"
-        " with pandas/pyarrow, written in row groups as batches arrive, validated, then"
-        " published atomically (a failed blocking check leaves the previous files untouched)."
-    ),
-)
-def flattened_calls(
-    context: dg.AssetExecutionContext, data_dir: DataDirResource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Flatten the raw landing of one workflow into typed Parquet."""
-    workflow_id = checked_workflow_id(context.partition_key)
-    source = raw_calls_path(data_dir.root, workflow_id)
+def _fetch_and_land(
+    stuut_api: StuutApiResource, root: Path, workflow_id: str, writer: PartitionWriter | None
+) -> tuple[FetchReport, Path, int, bool]:
+    """Fetch one workflow, land it raw; with a writer, flatten the decoded pages as they arrive.
+
+    Returns the fetch report, the landed file, its raw size, and whether the writer holds every
+    call (false when offset drift made a record supersede one already flattened: the caller then
+    rebuilds the tables from the landing, which holds only the latest version).
+    """
+    query = CallsQuery(limit=stuut_api.page_size, workflow=workflow_id)
+    fused = writer is not None
+    pending: list = []
+    try:
+        with stuut_api.client() as client, RawCallsLanding(root, workflow_id) as landing:
+            fetch = (
+                client.fetch_calls(query, decode=decode_call)
+                if fused
+                else client.fetch_calls(query)
+            )
+            for page in fetch:
+                landing.write(page.records)
+                if not fused:
+                    continue
+                if any(r.supersedes for r in page.records):
+                    fused, pending = False, []
+                    continue
+                pending.extend(r.record for r in page.records)
+                if len(pending) >= BATCH_SIZE:
+                    writer.write(flatten_calls(pending))
+                    pending = []
+            if fused and pending:
+                writer.write(flatten_calls(pending))
+            path = landing.publish()
+    except StuutRetriesExhausted as exc:
+        # the API is down or rate-limiting: try the step again later (a bad token is not retried)
+        raise dg.RetryRequested(
+            max_retries=stuut_api.outage_step_retries,
+            seconds_to_wait=stuut_api.outage_retry_wait_seconds,
+        ) from exc
+    return fetch.report, path, landing.bytes_raw, fused
+
+
+def _flatten_landing(writer: PartitionWriter, root: Path, workflow_id: str) -> None:
+    source = raw_calls_path(root, workflow_id)
     if not source.is_file():
         raise dg.Failure(
             f"no raw landing for workflow {workflow_id} at {source}: materialise `raw_calls` for"
             " this partition first (or run the whole job)."
         )
-    with PartitionWriter(data_dir.root, workflow_id) as writer:
-        for batch in iter_raw_batches(source, BATCH_SIZE):
-            writer.write(flatten_raw(batch))
-        report = validate_partition(writer.seal())
-        results = [r for t in TABLES.values() for r in table_check_results(t, report)]
-        if not report.passed:
-            yield from results
-            failures = "; ".join(f"{c.name}: {c.message}" for c in report.blocking_failures)
-            raise dg.Failure(
-                f"blocking checks failed for workflow {workflow_id}; nothing was published and"
-                f" the previous files are intact. {failures}",
-                metadata={"failed_checks": [c.name for c in report.blocking_failures]},
+    for batch in iter_raw_batches(source, BATCH_SIZE):
+        writer.write(flatten_raw(batch))
+
+
+@dg.multi_asset(
+    specs=[_raw_calls_spec(), *(_table_spec(t) for t in TABLES.values())],
+    check_specs=[
+        total_records_reconciled,
+        *(spec for t in TABLES.values() for spec in table_check_specs(t)),
+    ],
+    can_subset=True,
+    name="ingest_calls",
+    description=(
+        "Fetch one workflow's calls, land them raw, and flatten them into the four typed tables:"
+        " typed msgspec decoding of only the contract's fields (deep objects kept as raw JSON"
+        " text), column-wise assembly with pandas/pyarrow, written in row groups as pages arrive,"
+        " validated, then published atomically (a failed blocking check leaves the previous"
+        " files untouched)."
+    ),
+)
+def ingest_calls(
+    context: dg.AssetExecutionContext, stuut_api: StuutApiResource, data_dir: DataDirResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Fetch, land and flatten one workflow (or the selected part of that)."""
+    workflow_id = checked_workflow_id(context.partition_key)
+    selected = context.selected_asset_keys
+    tables = selected & TABLE_KEYS
+    if tables and tables != TABLE_KEYS:
+        raise dg.Failure(
+            f"{', '.join(TABLES)} are built and published together: select all four (or none)."
+        )
+    checks = context.selected_asset_check_keys
+    root = data_dir.root
+    writer = PartitionWriter(root, workflow_id) if tables else None
+    try:
+        if RAW_CALLS_KEY in selected:
+            report, path, bytes_raw, complete = _fetch_and_land(
+                stuut_api, root, workflow_id, writer
             )
-        published = writer.publish()
-        drift = writer.drift
+            context.log.info(
+                f"{workflow_id}: {report.records} calls in {report.pages} pages"
+                f" ({report.passes} passes), {report.duplicates_dropped} duplicates dropped,"
+                f" {report.retries} retries, total_records={report.total_records}"
+                f" matched={report.total_records_matched}"
+            )
+            yield dg.MaterializeResult(
+                asset_key=RAW_CALLS_KEY,
+                metadata={
+                    "dagster/row_count": report.records,
+                    "dagster/uri": str(path),
+                    "bytes_compressed": path.stat().st_size,
+                    "bytes_raw": bytes_raw,
+                    **{f"fetch/{k}": v for k, v in report.as_dict().items()},
+                },
+            )
+            if total_records_reconciled.key in checks:
+                yield total_records_result(report)
+            if writer is not None and not complete:
+                context.log.info("a record superseded another: rebuilding from the landing")
+                writer.abort()
+                writer = PartitionWriter(root, workflow_id)
+                _flatten_landing(writer, root, workflow_id)
+        elif writer is not None:
+            _flatten_landing(writer, root, workflow_id)
+        if writer is not None:
+            yield from _validate_and_publish(context, writer, workflow_id, checks)
+    finally:
+        if writer is not None:
+            writer.abort()
+
+
+def _validate_and_publish(
+    context: dg.AssetExecutionContext,
+    writer: PartitionWriter,
+    workflow_id: str,
+    checks: frozenset[dg.AssetCheckKey] | set[dg.AssetCheckKey],
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Blocking checks on the staged files; publish only when they pass."""
+    report = validate_partition(writer.seal())
+    results = [
+        r
+        for t in TABLES.values()
+        for r in table_check_results(t, report)
+        if dg.AssetCheckKey(r.asset_key, r.check_name) in checks
+    ]
+    if not report.passed:
+        yield from results
+        failures = "; ".join(f"{c.name}: {c.message}" for c in report.blocking_failures)
+        raise dg.Failure(
+            f"blocking checks failed for workflow {workflow_id}; nothing was published and"
+            f" the previous files are intact. {failures}",
+            metadata={"failed_checks": [c.name for c in report.blocking_failures]},
+        )
+    published = writer.publish()
+    drift = writer.drift
     if not drift.is_empty:
         context.log.warning(f"{workflow_id}: schema drift seen: {drift.as_dict()}")
     for name, table in TABLES.items():
@@ -178,5 +258,5 @@ def flattened_calls(
     yield from results
 
 
-# each asset's page links to the file and line of its code
-raw_calls, flattened_calls = dg.with_source_code_references([raw_calls, flattened_calls])
+# the asset pages link to the file and line of this code
+(ingest_calls,) = dg.with_source_code_references([ingest_calls])
