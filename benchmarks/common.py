@@ -93,6 +93,10 @@ class Server:
         self.workflow: str = self.info["workflow"]
         self._ps = psutil.Process(self.proc.pid)
 
+    def client_args(self) -> list[str]:
+        """The `--url --token --workflow` arguments every client script takes."""
+        return ["--url", self.url, "--token", self.token, "--workflow", self.workflow]
+
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the server process used so far."""
         t = self._ps.cpu_times()

@@ -44,12 +44,7 @@ def run_contender(contender: str, server: Server, scratch: Path, keep: Path | No
         PYTHON,
         str(HERE / "contenders.py"),
         contender,
-        "--url",
-        server.url,
-        "--token",
-        server.token,
-        "--workflow",
-        server.workflow,
+        *server.client_args(),
         "--out",
         str(out),
     ]
