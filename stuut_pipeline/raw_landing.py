@@ -9,8 +9,10 @@ import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import msgspec
 import zstandard
 
+from .background import SerialWorker
 from .paths import raw_calls_dir
 from .publish import discard, new_staging_dir, publish_file
 from .stuut_api.client import FetchedRecord, decode_key
@@ -24,6 +26,8 @@ class RawCallsLanding:
     Records must arrive deduped (as the client yields them); a record flagged `supersedes`
     replaces the earlier one with the same id when publishing. Used as a context manager, an
     exception discards the staging file and leaves the published landing untouched.
+
+    Compression runs on a background thread (zstd releases the GIL), one page behind the caller.
     """
 
     def __init__(self, data_dir: Path, workflow_id: str, *, level: int = 3) -> None:
@@ -33,6 +37,7 @@ class RawCallsLanding:
         self._staging: Path | None = None
         self._file: io.BufferedWriter | None = None
         self._writer = None
+        self._worker: SerialWorker | None = None
         self._superseded: set[str] = set()
         self.records = 0
         self.bytes_raw = 0
@@ -41,32 +46,43 @@ class RawCallsLanding:
         self._staging = new_staging_dir(self.data_dir, "raw")
         self._file = open(self._staging / RAW_FILE_NAME, "wb")  # noqa: SIM115
         self._writer = zstandard.ZstdCompressor(level=self._level).stream_writer(self._file)
+        self._worker = SerialWorker("stuut-landing", max_pending=1)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.abort()  # after publish() there is nothing left to discard
 
     def write(self, records: Iterable[FetchedRecord]) -> None:
-        """Append records (one JSON document per line)."""
-        writer = self._writer
-        assert writer is not None, "use RawCallsLanding as a context manager"
+        """Append records (one JSON document per line); compressed in the background."""
+        assert self._worker is not None, "use RawCallsLanding as a context manager"
+        raws = []
         for rec in records:
-            raw = bytes(rec.raw)
-            if (
-                b"\n" in raw or b"\r" in raw
-            ):  # insignificant whitespace only: JSON escapes it in strings
-                raw = raw.replace(b"\r", b" ").replace(b"\n", b" ")
-            writer.write(raw)
-            writer.write(b"\n")
-            self.bytes_raw += len(raw) + 1
+            raws.append(rec.raw)
             if rec.supersedes:
                 self._superseded.add(rec.record.id)
             else:
                 self.records += 1
+        if raws:
+            self._worker.submit(self._write_lines, raws)
+
+    def _write_lines(self, raws: list[msgspec.Raw]) -> None:
+        lines = b"\n".join([*raws, b""])
+        if lines.count(b"\n") != len(raws) or b"\r" in lines:
+            # insignificant whitespace inside a record: JSON escapes newlines within strings
+            lines = b"\n".join(
+                [bytes(r).replace(b"\r", b" ").replace(b"\n", b" ") for r in raws] + [b""]
+            )
+        assert self._writer is not None
+        self._writer.write(lines)
+        self.bytes_raw += len(lines)
 
     def publish(self) -> Path:
         """Close, drop superseded versions, and move the file into place atomically."""
         assert self._writer is not None and self._staging is not None
+        assert self._worker is not None
+        self._worker.drain()
+        self._worker.close()
+        self._worker = None
         self._writer.close()
         self._writer = None
         staged = self._staging / RAW_FILE_NAME
@@ -79,6 +95,9 @@ class RawCallsLanding:
 
     def abort(self) -> None:
         """Discard everything staged."""
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
         if self._writer is not None:
             self._writer.close()
             self._writer = None

@@ -7,7 +7,9 @@ Layout under `root`:
 
 DuckDB's globs match dot-directories and dot-files (`*` and `**` both do), so staged files are kept
 outside `parquet/` AND do not end in `.parquet`: no `*.parquet` glob can ever see one. Each batch
-is appended as row groups to one `ParquetWriter` per table (memory: one batch). `publish()`
+is appended as row groups to one `ParquetWriter` per table, encoded on a background thread (Arrow
+releases the GIL) while the caller flattens the next batch (memory: two batches queued at most).
+`publish()`
 renames each staged file over the published one with `os.replace` (atomic per file; readers see
 the old or the new file, never a partial one), then removes the partition directory's other files.
 """
@@ -19,8 +21,10 @@ import shutil
 from pathlib import Path
 from types import TracebackType
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..background import SerialWorker
 from ..paths import checked_workflow_id, table_dir, table_glob
 from ..publish import fsync_path, new_staging_dir, publish_file
 from .contract import PARTITION_KEY, TABLES
@@ -82,6 +86,7 @@ class PartitionWriter:
         self.drift = DriftReport()
         self.state = "open"
         self._writers: dict[str, pq.ParquetWriter] = {}
+        self._worker = SerialWorker("stuut-parquet", max_pending=1)
         try:
             for name, table in TABLES.items():
                 self._writers[name] = pq.ParquetWriter(
@@ -105,16 +110,21 @@ class PartitionWriter:
     def write(self, batch: FlatBatch) -> None:
         """Append a batch's tables as row groups (schemas must be the contract's)."""
         self._require("open")
-        for name, writer in self._writers.items():
-            table = batch.tables[name]
-            if table.num_rows:
-                writer.write_table(table)
-                self.rows[name] += table.num_rows
+        for name in self._writers:
+            self.rows[name] += batch.tables[name].num_rows
         self.drift.merge(batch.drift)
+        self._worker.submit(self._write_tables, batch.tables)
+
+    def _write_tables(self, tables: dict[str, pa.Table]) -> None:
+        for name, writer in self._writers.items():
+            if tables[name].num_rows:
+                writer.write_table(tables[name])
 
     def seal(self) -> dict[str, Path]:
         """Finish the staged files (footers, fsync) and return them, e.g. to validate them."""
         if self.state == "open":
+            self._worker.drain()
+            self._worker.close()
             for writer in self._writers.values():
                 writer.close()
             for name in TABLES:
@@ -138,6 +148,7 @@ class PartitionWriter:
         """Drop everything staged; published files are not touched."""
         if self.state in ("published", "aborted"):
             return
+        self._worker.close()
         for writer in self._writers.values():
             with contextlib.suppress(Exception):
                 writer.close()

@@ -23,6 +23,8 @@ from stuut_pipeline.flatten import (
     validate_partition,
 )
 from stuut_pipeline.flatten.contract import table_markdown
+from stuut_pipeline.markdown import markdown_table
+from stuut_pipeline.memory import keep_large_buffers_on_mmap
 from stuut_pipeline.paths import checked_workflow_id
 from stuut_pipeline.raw_landing import RawCallsLanding, iter_raw_batches, raw_calls_path
 from stuut_pipeline.stuut_api import CallsQuery, FetchReport, StuutRetriesExhausted
@@ -93,8 +95,8 @@ def _preview(path: Path, table: TableContract) -> dg.MetadataValue:
     parquet = pq.ParquetFile(path)
     if parquet.metadata.num_rows == 0:
         return dg.MetadataValue.md("_no rows in this partition_")
-    frame = parquet.read_row_group(0, columns=narrow).slice(0, PREVIEW_ROWS)
-    return dg.MetadataValue.md(frame.to_pandas().to_markdown(index=False))
+    rows = parquet.read_row_group(0, columns=narrow).slice(0, PREVIEW_ROWS).to_pylist()
+    return dg.MetadataValue.md(markdown_table(rows, [(name, name, "") for name in narrow]))
 
 
 def _fetch_and_land(
@@ -107,6 +109,7 @@ def _fetch_and_land(
     rebuilds the tables from the landing, which holds only the latest version).
     """
     query = CallsQuery(limit=stuut_api.page_size, workflow=workflow_id)
+    keep_large_buffers_on_mmap()  # page bodies: without it, memory creeps up with the page count
     fused = writer is not None
     pending: list = []
     try:
