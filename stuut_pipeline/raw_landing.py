@@ -67,7 +67,7 @@ class RawCallsLanding:
 
     def _write_lines(self, raws: list[msgspec.Raw]) -> None:
         lines = b"\n".join([*raws, b""])
-        if lines.count(b"\n") != len(raws) or b"\r" in lines:
+        if _has_line_breaks(lines, raws):
             # insignificant whitespace inside a record: JSON escapes newlines within strings
             lines = b"\n".join(
                 [bytes(r).replace(b"\r", b" ").replace(b"\n", b" ") for r in raws] + [b""]
@@ -126,10 +126,25 @@ class RawCallsLanding:
         return out
 
 
+def _has_line_breaks(lines: bytes, raws: list[msgspec.Raw]) -> bool:
+    """True when a record of `lines` (its records joined by newlines) contains a line break."""
+    if b"\r" in lines:
+        return True
+    start = 0
+    for raw in raws:
+        end = start + len(raw)
+        if lines.find(b"\n", start, end) != -1:  # memchr, unlike bytes.count
+            return True
+        start = end + 1
+    return False
+
+
 def iter_raw_lines(path: Path) -> Iterator[bytes]:
     """Each record of a landed file, as the raw JSON bytes of one call."""
     with open(path, "rb") as fh:
-        reader = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(fh), 1 << 20)
+        reader = io.BufferedReader(
+            zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True), 1 << 20
+        )
         for line in reader:
             line = line.rstrip(b"\n")
             if line:

@@ -415,3 +415,25 @@ def test_token_never_appears_in_logs_errors_reprs_or_reports(caplog) -> None:
     assert any("retry" in t for t in texts)  # the logs were really captured
     for text in texts:
         assert TOKEN not in text
+
+
+@pytest.mark.parametrize(
+    ("candidate", "current", "newer"),
+    [
+        ("2026-01-02T00:00:00Z", "2026-01-01T00:00:00Z", True),
+        ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", False),
+        ("2026-01-01T00:00:00.000002Z", "2026-01-01T00:00:00.000001Z", True),  # microseconds
+        ("2026-01-02T00:00:00+02:00", "2026-01-01T23:00:00Z", False),  # 22:00Z is older
+        ("2026-01-01T12:00:00", "2026-01-01T11:00:00Z", True),  # naive is read as UTC
+        ("2026-01-01T00:00:00Z", "2026-01-01T00:00:00+00:00", False),  # the same instant
+        ("2026-01-01T00:00:00Z", None, True),
+        (None, "2026-01-01T00:00:00Z", False),
+        ("2026-01-01T00:00:00Z", "yesterday", True),  # a valid timestamp beats one that is not
+        ("yesterday", "2026-01-01T00:00:00Z", False),
+        ("b-not-a-date", "a-not-a-date", True),  # neither valid: compared as text
+    ],
+)
+def test_which_version_of_a_record_wins(candidate, current, newer) -> None:
+    from stuut_pipeline.stuut_api.client import _instant, _is_newer
+
+    assert _is_newer(_instant(candidate), _instant(current)) is newer

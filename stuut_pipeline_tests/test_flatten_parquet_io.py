@@ -90,6 +90,25 @@ def test_row_groups_per_batch_and_zstd(root: Path) -> None:
     assert meta.row_group(0).column(0).compression == "ZSTD"
 
 
+def test_min_max_statistics_only_where_they_can_prune(root: Path) -> None:
+    wf = gen().workflow_ids()[0]
+    files = publish(root, wf, [batch_for(wf, 0, 30)])
+    for name, path in files.items():
+        group = pq.ParquetFile(path).metadata.row_group(0)
+        columns = {
+            group.column(i).path_in_schema.split(".")[0]: group.column(i)
+            for i in range(group.num_columns)
+        }
+        for col in TABLES[name].columns:
+            kept = col.name in TABLES[name].statistics_columns()
+            assert columns[col.name].is_stats_set is kept, (name, col.name)
+    calls = pq.ParquetFile(files["calls"]).metadata.row_group(0)
+    names = [calls.column(i).path_in_schema for i in range(calls.num_columns)]
+    created = calls.column(names.index("created_at")).statistics
+    assert created.has_min_max and created.min <= created.max
+    assert not calls.column(names.index("partner_json")).is_stats_set
+
+
 def test_exception_mid_write_leaves_published_files_identical(root: Path) -> None:
     wf = gen().workflow_ids()[0]
     files = publish(root, wf, [batch_for(wf, 0, 50)])
@@ -110,6 +129,28 @@ def test_exception_mid_write_leaves_published_files_identical(root: Path) -> Non
     assert published_glob(root) == listed
     assert not writer.staging.exists()
     assert duck_count(root, "calls") == 50
+
+
+def test_a_failed_background_write_fails_the_publish_and_keeps_the_old_files(root: Path) -> None:
+    wf = gen().workflow_ids()[0]
+    files = publish(root, wf, [batch_for(wf, 0, 30)])
+    before = {name: path.read_bytes() for name, path in files.items()}
+
+    class FullDisk:
+        def __init__(self, inner: pq.ParquetWriter) -> None:
+            self.close = inner.close
+
+        def write_table(self, table: pa.Table) -> None:
+            raise OSError("No space left on device")
+
+    with PartitionWriter(root, wf) as writer:
+        writer._writers["call_tasks"] = FullDisk(writer._writers["call_tasks"])  # type: ignore[assignment]
+        writer.write(batch_for(wf, 100, 40))  # encoded on the writer's thread: fails there
+        with pytest.raises(OSError, match="No space left"):
+            writer.publish()
+    assert writer.state == "aborted"
+    assert {name: path.read_bytes() for name, path in files.items()} == before
+    assert not writer.staging.exists()
 
 
 def test_leaving_without_publish_aborts(root: Path) -> None:

@@ -121,6 +121,19 @@ class TableContract:
         """Column name -> description, in file order (for Dagster column metadata)."""
         return {c.name: c.description for c in self.columns}
 
+    def statistics_columns(self) -> list[str]:
+        """Columns whose Parquet min/max statistics are worth writing: the flat, non-JSON ones.
+
+        Min/max of whole JSON documents prune nothing and would weigh a few KB per row group in
+        every file footer (and in the writer's memory until the file is closed); list columns'
+        statistics are per element and prune nothing either.
+        """
+        return [
+            c.name
+            for c in self.columns
+            if c.kind != "json" and c.name != "extra_fields" and not pa.types.is_nested(c.type)
+        ]
+
     def enum_columns(self) -> dict[str, tuple[str, ...]]:
         """Column name -> allowed values, for the columns that declare them."""
         return {c.name: c.allowed for c in self.columns if c.allowed is not None}

@@ -94,6 +94,7 @@ class PartitionWriter:
                     table.arrow_schema(),
                     compression=compression,
                     compression_level=compression_level,
+                    write_statistics=table.statistics_columns(),
                 )
         except BaseException:
             self.abort()

@@ -24,7 +24,6 @@ from stuut_pipeline.flatten import (
 )
 from stuut_pipeline.flatten.contract import table_markdown
 from stuut_pipeline.markdown import markdown_table
-from stuut_pipeline.memory import keep_large_buffers_on_mmap
 from stuut_pipeline.paths import checked_workflow_id
 from stuut_pipeline.raw_landing import RawCallsLanding, iter_raw_batches, raw_calls_path
 from stuut_pipeline.stuut_api import CallsQuery, FetchReport, StuutRetriesExhausted
@@ -109,7 +108,6 @@ def _fetch_and_land(
     rebuilds the tables from the landing, which holds only the latest version).
     """
     query = CallsQuery(limit=stuut_api.page_size, workflow=workflow_id)
-    keep_large_buffers_on_mmap()  # page bodies: without it, memory creeps up with the page count
     fused = writer is not None
     pending: list = []
     try:
