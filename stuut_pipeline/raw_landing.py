@@ -66,15 +66,16 @@ class RawCallsLanding:
             self._worker.submit(self._write_lines, raws)
 
     def _write_lines(self, raws: list[msgspec.Raw]) -> None:
-        lines = b"\n".join([*raws, b""])
-        if _has_line_breaks(lines, raws):
-            # insignificant whitespace inside a record: JSON escapes newlines within strings
-            lines = b"\n".join(
-                [bytes(r).replace(b"\r", b" ").replace(b"\n", b" ") for r in raws] + [b""]
-            )
-        assert self._writer is not None
-        self._writer.write(lines)
-        self.bytes_raw += len(lines)
+        writer = self._writer
+        assert writer is not None
+        for raw in raws:
+            line = bytes(raw)  # one record at a time: no page-sized buffer to allocate
+            if b"\n" in line or b"\r" in line:
+                # insignificant whitespace: inside JSON strings line breaks are escaped
+                line = line.replace(b"\r", b" ").replace(b"\n", b" ")
+            writer.write(line)
+            writer.write(b"\n")
+            self.bytes_raw += len(line) + 1
 
     def publish(self) -> Path:
         """Close, drop superseded versions, and move the file into place atomically."""
@@ -124,19 +125,6 @@ class RawCallsLanding:
                 w.write(line)
                 w.write(b"\n")
         return out
-
-
-def _has_line_breaks(lines: bytes, raws: list[msgspec.Raw]) -> bool:
-    """True when a record of `lines` (its records joined by newlines) contains a line break."""
-    if b"\r" in lines:
-        return True
-    start = 0
-    for raw in raws:
-        end = start + len(raw)
-        if lines.find(b"\n", start, end) != -1:  # memchr, unlike bytes.count
-            return True
-        start = end + 1
-    return False
 
 
 def iter_raw_lines(path: Path) -> Iterator[bytes]:
