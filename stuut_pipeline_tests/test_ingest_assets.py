@@ -178,8 +178,13 @@ def test_failed_blocking_check_leaves_published_files_untouched(sim, data_dir) -
             instance, data_dir, workflow, selection=TABLE_KEYS, raise_on_error=False
         )
         assert not result.success
-        failed = {k for k, e in checks_by_name(result).items() if not e.passed}
-        assert ("calls", "primary_key_unique") in failed
+        checks = checks_by_name(result)
+        failed = {k for k, e in checks.items() if not e.passed}
+        assert ("calls", "matches_contract") in failed
+        contract = checks[("calls", "matches_contract")]
+        assert "1 duplicated keys" in contract.description
+        assert contract.metadata["primary_key/duplicate_keys"].value == 1
+        assert contract.metadata["schema/differences"].value == 0
         assert not result.get_asset_materialization_events()
     after = {p: p.read_bytes() for p in (data_dir / "parquet").rglob("*.parquet")}
     assert after == before
@@ -200,10 +205,12 @@ def test_schema_drift_is_a_warning_and_kept_not_a_crash(sim, data_dir) -> None:
     assert result.success
     checks = checks_by_name(result)
     for table in ("calls", "call_classifications", "call_invoices"):
-        warn = checks[(table, "no_unknown_fields")]
+        warn = checks[(table, "no_drift")]
         assert not warn.passed and warn.severity == dg.AssetCheckSeverity.WARN
-    enums = checks[("calls", "enum_values_documented")]
-    assert not enums.passed and enums.severity == dg.AssetCheckSeverity.WARN
+        assert warn.metadata["extra_fields/rows_with_extra_fields"].value > 0
+    calls_drift = checks[("calls", "no_drift")]
+    assert "values outside the documented enums" in calls_drift.description
+    assert any(k.startswith("enum_values/") for k in calls_drift.metadata)
     assert all(
         e.passed for (t, n), e in checks.items() if e.severity == dg.AssetCheckSeverity.ERROR
     )

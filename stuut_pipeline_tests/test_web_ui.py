@@ -63,8 +63,7 @@ def test_assets_checks_schedules_and_sensors_are_listed(ui: DagsterUI) -> None:
     calls_checks = {
         c["name"]: c["blocking"] for c in by_key["calls"]["assetChecksOrError"]["checks"]
     }
-    assert calls_checks["primary_key_unique"] is True
-    assert calls_checks["enum_values_documented"] is False
+    assert calls_checks == {"matches_contract": True, "no_drift": False}
     selector = ui.repository_selector
     data = ui.graphql(
         """query($s: RepositorySelector!) {

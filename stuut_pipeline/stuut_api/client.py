@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import math
+import queue
 import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -425,7 +426,12 @@ class CallsFetch(Generic[R]):
 
     def _pass(self) -> Iterator[_PageResult]:
         """One walk over every page: page 0, then the announced pages concurrently, then any
-        pages that appeared meanwhile (followed by `next_page`)."""
+        pages that appeared meanwhile (followed by `next_page`).
+
+        The page threads keep fetching while the consumer works on earlier pages (at most
+        `concurrency` requests in flight and as many finished pages waiting), so the network's
+        latency overlaps the consumer's work instead of adding to it.
+        """
         client, query = self.client, self.query
         first = client._get_page(query, 0)
         yield first
@@ -433,27 +439,30 @@ class CallsFetch(Generic[R]):
             return
         n_pages = max(1, math.ceil(first.envelope.total_records / query.limit))
         planned = iter(range(first.envelope.next_page, n_pages))
-        tail: _PageResult | None = first
+        tail: _PageResult = first
+        finished: queue.SimpleQueue[Future[_PageResult]] = queue.SimpleQueue()
         pool = ThreadPoolExecutor(max_workers=client.concurrency, thread_name_prefix="stuut-page")
-        in_flight: dict[Future[_PageResult], int] = {}
+        outstanding = 0  # submitted and not yet taken by the consumer
         try:
 
-            def submit_next() -> None:
-                number = next(planned, None)
-                if number is not None:
-                    in_flight[pool.submit(client._get_page, query, number)] = number
+            def submit_more() -> None:
+                nonlocal outstanding
+                while outstanding < 2 * client.concurrency:
+                    number = next(planned, None)
+                    if number is None:
+                        return
+                    pool.submit(client._get_page, query, number).add_done_callback(finished.put)
+                    outstanding += 1
 
-            for _ in range(client.concurrency):
-                submit_next()
-            while in_flight:
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=in_flight.__getitem__):
-                    del in_flight[future]
-                    result = future.result()
-                    if tail is None or result.number > tail.number:
-                        tail = result
-                    yield result
-                    submit_next()
+            submit_more()
+            while outstanding:
+                future = finished.get()
+                outstanding -= 1
+                submit_more()
+                result = future.result()
+                if result.number > tail.number:
+                    tail = result
+                yield result
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         next_page = tail.envelope.next_page if tail.envelope.data else None
