@@ -164,23 +164,26 @@ def test_filters_match_the_records(plain_sim) -> None:
         assert set(ids) == expected, query.describe()
 
 
-def test_pages_are_yielded_as_they_arrive_and_prefetched_within_a_bound() -> None:
+@pytest.mark.parametrize("prefetch", [0, 2, 5])
+def test_pages_are_yielded_as_they_arrive_and_prefetched_within_a_bound(prefetch) -> None:
     sim = StuutSimulator(n_calls=400, n_workflows=1, seed=3, token=TOKEN)
-    client = in_process(sim, concurrency=2)
+    client = in_process(sim, concurrency=2, prefetch=prefetch)
     pages = iter(client.fetch_calls(CallsQuery(limit=10)))
     first = next(pages)
     assert len(first.records) == 10
     assert sim.requests == 1  # page 0 tells total_records; nothing else was asked yet
     next(pages)
     # While the consumer works on that page, the page threads keep fetching: 2 in flight and
-    # 2 finished pages waiting (the window refilled once by the page taken), never the 40 pages.
-    window = 1 + 2 * 2 + 1
+    # `prefetch` more (the window refilled once by the page taken), never the 40 pages.
+    window = 1 + (2 + prefetch) + 1
     deadline = time.monotonic() + 10
     while sim.requests < window and time.monotonic() < deadline:
         time.sleep(0.01)
     time.sleep(0.3)
     assert sim.requests == window
     assert sum(1 for _ in pages) == 38
+    with pytest.raises(ValueError, match="prefetch"):
+        in_process(sim, prefetch=-1)
 
 
 def test_raw_bytes_are_the_records_as_received(plain_sim) -> None:

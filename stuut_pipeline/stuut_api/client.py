@@ -200,12 +200,15 @@ class StuutClient:
         backoff_max: float = 30.0,
         retry_after_cap: float = 60.0,
         max_passes: int = 5,
+        prefetch: int = 2,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
+        if prefetch < 0:
+            raise ValueError(f"prefetch must be >= 0, got {prefetch}")
         if not token:
             raise StuutAuthError(
                 "no API token given: set STUUT_API_TOKEN to your Stuut API token"
@@ -218,6 +221,7 @@ class StuutClient:
         self.backoff_max = backoff_max
         self.retry_after_cap = retry_after_cap
         self.max_passes = max_passes
+        self.prefetch = prefetch
         self._sleep = sleep
         self._secret = token
         self._http = httpx.Client(
@@ -429,8 +433,8 @@ class CallsFetch(Generic[R]):
         pages that appeared meanwhile (followed by `next_page`).
 
         The page threads keep fetching while the consumer works on earlier pages (at most
-        `concurrency` requests in flight and as many finished pages waiting), so the network's
-        latency overlaps the consumer's work instead of adding to it.
+        `concurrency` requests in flight, and `prefetch` more pages requested ahead), so the
+        network's latency overlaps the consumer's work instead of adding to it.
         """
         client, query = self.client, self.query
         first = client._get_page(query, 0)
@@ -447,7 +451,7 @@ class CallsFetch(Generic[R]):
 
             def submit_more() -> None:
                 nonlocal outstanding
-                while outstanding < 2 * client.concurrency:
+                while outstanding < client.concurrency + client.prefetch:
                     number = next(planned, None)
                     if number is None:
                         return

@@ -19,6 +19,9 @@ class StuutApiResource(dg.ConfigurableResource):
     )
     token: str | None = Field(default=None, description=f"Bearer token, from {ENV_TOKEN}")
     concurrency: int = Field(default=4, description="Pages fetched at once")
+    prefetch: int = Field(
+        default=2, description="Pages requested ahead of the flattening (hides the API's latency)"
+    )
     max_attempts: int = Field(default=6, description="Attempts per page on transient faults")
     page_size: int = Field(default=200, description="Records per page (1..200)")
     outage_step_retries: int = Field(
@@ -34,6 +37,7 @@ class StuutApiResource(dg.ConfigurableResource):
             self.base_url,
             self.token,
             concurrency=self.concurrency,
+            prefetch=self.prefetch,
             max_attempts=self.max_attempts,
         )
 
