@@ -5,6 +5,8 @@ the pages are landed raw and flattened as they arrive. Selecting only the tables
 from the raw landing without calling the API; selecting only `raw_calls` fetches and lands.
 """
 
+import contextlib
+import gc
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,6 +100,21 @@ def _preview(path: Path, table: TableContract) -> dg.MetadataValue:
     return dg.MetadataValue.md(markdown_table(rows, [(name, name, "") for name in narrow]))
 
 
+@contextlib.contextmanager
+def _older_objects_frozen() -> Iterator[None]:
+    """Keep the objects alive before the fetch (Dagster's, the modules') out of the cyclic GC.
+
+    Every call decoded adds tracked containers, so full collections run often during a fetch;
+    without this each one re-scans the whole process (5 % of the ingest's CPU, measured with
+    perf). `gc.unfreeze()` afterwards hands them back to the collector.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _fetch_and_land(
     stuut_api: StuutApiResource, root: Path, workflow_id: str, writer: PartitionWriter | None
 ) -> tuple[FetchReport, Path, int, bool]:
@@ -111,7 +128,11 @@ def _fetch_and_land(
     fused = writer is not None
     pending: list = []
     try:
-        with stuut_api.client() as client, RawCallsLanding(root, workflow_id) as landing:
+        with (
+            _older_objects_frozen(),
+            stuut_api.client() as client,
+            RawCallsLanding(root, workflow_id) as landing,
+        ):
             fetch = (
                 client.fetch_calls(query, decode=decode_call)
                 if fused
