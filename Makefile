@@ -45,7 +45,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: install  ## the full benchmark run (~20 min): ours vs dlt vs the lower bound, scaling, rollups
+bench: install  ## the full benchmark run (~15 min): ours vs dlt vs the lower bound, scaling, rollups
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python benchmarks/run.py
 

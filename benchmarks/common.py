@@ -12,8 +12,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
@@ -193,6 +197,28 @@ def run_measured(
         returncode=proc.returncode,
         result=result,
         stderr_tail=tail,
+    )
+
+
+def materialize_ingest(
+    instance: dg.DagsterInstance, url: str, token: str, workflow: str, data_dir: Path
+) -> dg.ExecuteInProcessResult:
+    """`ingest_calls` of one workflow through `dg.materialize`, as the `ours` contender runs it."""
+    import dagster as dg
+
+    from stuut_pipeline.defs.ingest.assets import ingest_calls
+    from stuut_pipeline.defs.ingest.resources import DataDirResource, StuutApiResource
+
+    return dg.materialize(
+        [ingest_calls],
+        partition_key=workflow,
+        instance=instance,
+        resources={
+            "stuut_api": StuutApiResource(base_url=url, token=token),
+            "data_dir": DataDirResource(path=str(data_dir)),
+        },
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        raise_on_error=False,
     )
 
 

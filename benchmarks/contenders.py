@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import vmhwm_bytes  # noqa: E402
+from common import materialize_ingest, vmhwm_bytes  # noqa: E402
 
 
 def _files_stats(root: Path, suffix: str) -> tuple[int, int]:
@@ -62,8 +62,6 @@ def run_ours(args: argparse.Namespace) -> dict:
     data_dir = Path(args.out) / "data"
     import dagster as dg
 
-    from stuut_pipeline.defs.ingest.assets import ingest_calls
-    from stuut_pipeline.defs.ingest.resources import DataDirResource, StuutApiResource
     from stuut_pipeline.defs.partitions import workflow_partitions
 
     instance = dg.DagsterInstance.get()
@@ -72,17 +70,7 @@ def run_ours(args: argparse.Namespace) -> dict:
     if args.init_only:
         return {"ok": True, "seconds": 0, "calls": 0, "rows": {}, "rows_total": 0, "bytes": 0}
     started = time.perf_counter()
-    result = dg.materialize(
-        [ingest_calls],
-        partition_key=args.workflow,
-        instance=instance,
-        resources={
-            "stuut_api": StuutApiResource(base_url=args.url, token=args.token),
-            "data_dir": DataDirResource(path=str(data_dir)),
-        },
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        raise_on_error=False,
-    )
+    result = materialize_ingest(instance, args.url, args.token, args.workflow, data_dir)
     seconds = time.perf_counter() - started
     steps = {
         s.step_key: round(s.end_time - s.start_time, 2)

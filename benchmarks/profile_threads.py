@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import HERE, Server, loadavg  # noqa: E402
+from common import HERE, Server, loadavg, materialize_ingest  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -91,22 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     with Sampler() as sampler, Server(args.calls) as server:
         import dagster as dg
 
-        from stuut_pipeline.defs.ingest.assets import ingest_calls
-        from stuut_pipeline.defs.ingest.resources import DataDirResource, StuutApiResource
-
         instance = dg.DagsterInstance.get()
         instance.add_dynamic_partitions("workflow", [server.workflow])
         cpu_before = dict(sampler.cpu)
         started = time.perf_counter()
-        result = dg.materialize(
-            [ingest_calls],
-            partition_key=server.workflow,
-            instance=instance,
-            resources={
-                "stuut_api": StuutApiResource(base_url=server.url, token=server.token),
-                "data_dir": DataDirResource(path=str(tmp / "data")),
-            },
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        result = materialize_ingest(
+            instance, server.url, server.token, server.workflow, tmp / "data"
         )
         seconds = time.perf_counter() - started
         server_cpu = server.cpu_seconds()
