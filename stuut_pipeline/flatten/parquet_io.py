@@ -8,10 +8,10 @@ Layout under `root`:
 DuckDB's globs match dot-directories and dot-files (`*` and `**` both do), so staged files are kept
 outside `parquet/` AND do not end in `.parquet`: no `*.parquet` glob can ever see one. Each batch
 is appended as row groups to one `ParquetWriter` per table, encoded on a background thread (Arrow
-releases the GIL) while the caller flattens the next batch (memory: two batches queued at most).
-`publish()`
-renames each staged file over the published one with `os.replace` (atomic per file; readers see
-the old or the new file, never a partial one), then removes the partition directory's other files.
+releases the GIL) while the caller flattens the next batch (memory: one batch encoding, one built).
+`publish()` renames each staged file over the published one with `os.replace` (atomic per file;
+readers see the old or the new file, never a partial one), then removes the partition directory's
+other files.
 """
 
 from __future__ import annotations
