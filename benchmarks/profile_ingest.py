@@ -182,12 +182,12 @@ def staged(url: str, token: str, workflow: str, data_dir: Path, variant: str = "
             flat = flatten_calls(records)
             s = t.add("06 flatten: build Arrow tables", s)
             writer.write(flat)
-            s = t.add("07 Parquet encode + write (zstd)", s)
+            s = t.add("07 Parquet: queued to the writer thread", s)
             del records, flat  # temporaries in the asset (`writer.write(flatten_raw(batch))`)
             if options["release_batch"]:
                 del batch  # else alive while the next batch is read, as in the asset's loop
         writer.seal()
-        s = t.add("08 seal: close + fsync", s)
+        s = t.add("08 seal: wait for the writer thread, close, fsync", s)
         published = _validate_and_publish(t, s, writer)
     return _result(t, total, total_cpu, published)
 
@@ -254,7 +254,7 @@ def fused(url: str, token: str, workflow: str, data_dir: Path, options: dict) ->
                 s = t.add("06 flatten: build Arrow tables", s)
                 writer.write(flat)
                 del flat
-                s = t.add("07 Parquet encode + write (zstd)", s)
+                s = t.add("07 Parquet: queued to the writer thread", s)
         if pending:
             writer.write(flatten_calls(pending))
             pending = []
