@@ -248,21 +248,21 @@ def latest_figures_markdown(
     con: duckdb.DuckDBPyConnection, rollup: str | Rollup, workflow_id: str
 ) -> str:
     """Markdown of a rollup's latest figures for one workflow (latest day / all / last weeks)."""
-    name = get_rollup(rollup).name
-    if name == "sentiment_rollup":
-        return _sentiment_latest(con, workflow_id)
-    if name == "classification_rollup":
-        return _classification_latest(con, workflow_id)
-    return _kpi_latest(con, workflow_id)
+    latest, _ = _FIGURES[get_rollup(rollup).name]
+    return latest(con, workflow_id)
 
 
 def headline_figures(
     con: duckdb.DuckDBPyConnection, rollup: str | Rollup, workflow_id: str
 ) -> Headline:
     """The headline numbers of a rollup for one workflow (name -> number; a few texts)."""
-    name = get_rollup(rollup).name
-    if name == "sentiment_rollup":
-        return _sentiment_headline(con, workflow_id)
-    if name == "classification_rollup":
-        return _classification_headline(con, workflow_id)
-    return _kpi_headline(con, workflow_id)
+    _, headline = _FIGURES[get_rollup(rollup).name]
+    return headline(con, workflow_id)
+
+
+#: Rollup name -> (latest figures as markdown, headline numbers).
+_FIGURES = {
+    "sentiment_rollup": (_sentiment_latest, _sentiment_headline),
+    "classification_rollup": (_classification_latest, _classification_headline),
+    "workflow_kpis": (_kpi_latest, _kpi_headline),
+}
