@@ -72,7 +72,7 @@ def _apply(variant: str) -> dict:
     import msgspec
     import zstandard
 
-    from stuut_pipeline import raw_landing
+    from stuut_pipeline import layout, raw_landing
     from stuut_pipeline.stuut_api import client as client_mod
 
     parts = {
@@ -85,7 +85,7 @@ def _apply(variant: str) -> dict:
 
         def enter(self):  # RawCallsLanding.__enter__ with a multi-threaded compressor
             self._staging = raw_landing.new_staging_dir(self.data_dir, "raw")
-            self._file = open(self._staging / raw_landing.RAW_FILE_NAME, "wb")  # noqa: SIM115
+            self._file = open(self._staging / layout.RAW_FILE, "wb")  # noqa: SIM115
             self._writer = zstandard.ZstdCompressor(level=self._level, threads=2).stream_writer(
                 self._file
             )
@@ -141,7 +141,8 @@ def staged(url: str, token: str, workflow: str, data_dir: Path, variant: str = "
     from stuut_pipeline.flatten import PartitionWriter
     from stuut_pipeline.flatten.decode import decode_call
     from stuut_pipeline.flatten.flatten import flatten_calls
-    from stuut_pipeline.raw_landing import RawCallsLanding, iter_raw_batches, raw_calls_path
+    from stuut_pipeline.layout import raw_calls_path
+    from stuut_pipeline.raw_landing import RawCallsLanding, iter_raw_batches
     from stuut_pipeline.stuut_api import CallsQuery
 
     if variant == "fused":

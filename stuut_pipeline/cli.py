@@ -47,18 +47,21 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _smoke(args: argparse.Namespace) -> int:
-    from .settings import client_from_env
+    from .settings import ApiSettings, FetchSettings, make_client
     from .stuut_api import CallsQuery
     from .stuut_api.discovery import scan_workflows
 
-    with client_from_env(concurrency=args.concurrency) as client:
+    fetch_settings = FetchSettings(concurrency=args.concurrency)
+    with make_client(ApiSettings.from_env(), fetch_settings) as client:
         scan = scan_workflows(client)
         print(
             f"scanned {scan.calls_scanned} calls in {scan.pages_scanned} pages:"
             f" {len(scan.workflows)} workflows, {scan.calls_without_workflow} calls with none"
         )
         for workflow_id, name in sorted(scan.workflows.items()):
-            fetch = client.fetch_calls(CallsQuery(limit=200, workflow=workflow_id))
+            fetch = client.fetch_calls(
+                CallsQuery(limit=fetch_settings.page_size, workflow=workflow_id)
+            )
             for _ in fetch:
                 pass
             r = fetch.report
@@ -70,15 +73,15 @@ def _smoke(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .headless import run
+    from .runner import run
 
     outcomes = run(args.workflow or None)
     return 0 if outcomes and all(o.success for o in outcomes) else 1
 
 
 def _partitions(args: argparse.Namespace) -> int:
-    from .headless import add_partitions, list_partitions
-    from .paths import InvalidWorkflowIdError
+    from .layout import InvalidWorkflowIdError
+    from .runner import add_partitions, list_partitions
 
     if args.partitions_command == "add":
         try:

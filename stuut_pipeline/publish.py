@@ -12,7 +12,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from .paths import staging_root
+from .layout import staging_root
 
 
 def new_staging_dir(data_dir: Path, label: str) -> Path:

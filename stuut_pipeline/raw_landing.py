@@ -13,11 +13,38 @@ import msgspec
 import zstandard
 
 from .background import SerialWorker
-from .paths import raw_calls_dir
+from .layout import RAW_FILE, raw_calls_dir
+from .model import CheckOutcome, CheckSpec
 from .publish import discard, new_staging_dir, publish_file
-from .stuut_api.client import FetchedRecord, decode_key
+from .stuut_api.client import FetchedRecord, FetchReport, decode_key
 
-RAW_FILE_NAME = "calls.ndjson.zst"
+TOTAL_RECORDS_RECONCILED = CheckSpec(
+    "total_records_reconciled",
+    "WARN when the number of distinct calls fetched differs from the API's `total_records`"
+    " (offset paging drifted and could not be reconciled, or records vanished meanwhile).",
+    blocking=False,
+)
+
+
+def total_records_outcome(report: FetchReport) -> CheckOutcome:
+    """The reconciliation check of one fetch."""
+    matched = bool(report.total_records_matched)
+    return CheckOutcome(
+        TOTAL_RECORDS_RECONCILED,
+        matched,
+        f"{report.records} distinct calls, total_records={report.total_records}"
+        if matched
+        else f"fetched {report.records} distinct calls but the API reports"
+        f" total_records={report.total_records}",
+        {
+            "records": report.records,
+            "total_records": report.total_records,
+            "first_total_records": report.first_total_records,
+            "duplicates_dropped": report.duplicates_dropped,
+            "superseded": report.superseded,
+            "passes": report.passes,
+        },
+    )
 
 
 class RawCallsLanding:
@@ -44,7 +71,7 @@ class RawCallsLanding:
 
     def __enter__(self) -> RawCallsLanding:
         self._staging = new_staging_dir(self.data_dir, "raw")
-        self._file = open(self._staging / RAW_FILE_NAME, "wb")  # noqa: SIM115
+        self._file = open(self._staging / RAW_FILE, "wb")  # noqa: SIM115
         self._writer = zstandard.ZstdCompressor(level=self._level).stream_writer(self._file)
         self._worker = SerialWorker("stuut-landing", max_pending=1)
         return self
@@ -86,10 +113,10 @@ class RawCallsLanding:
         self._worker = None
         self._writer.close()
         self._writer = None
-        staged = self._staging / RAW_FILE_NAME
+        staged = self._staging / RAW_FILE
         if self._superseded:
             staged = self._compact(staged)
-        final = publish_file(staged, self.target_dir, RAW_FILE_NAME)
+        final = publish_file(staged, self.target_dir, RAW_FILE)
         discard(self._staging)
         self._staging = None
         return final
@@ -149,8 +176,3 @@ def iter_raw_batches(path: Path, batch_size: int = 2000) -> Iterator[list[bytes]
             batch = []
     if batch:
         yield batch
-
-
-def raw_calls_path(data_dir: Path, workflow_id: str) -> Path:
-    """The published raw file of a workflow."""
-    return raw_calls_dir(data_dir, workflow_id) / RAW_FILE_NAME

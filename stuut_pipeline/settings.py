@@ -1,7 +1,8 @@
-"""Configuration from the environment, and the API client it selects.
+"""Configuration: every environment variable's name and default, and the API client they select.
 
-`STUUT_API_BASE_URL` + `STUUT_API_TOKEN` select a real Stuut API; with no base URL the embedded
-simulator serves in-process. `STUUT_DATA_DIR` (default `./data`) holds every output.
+This is the one module that reads the environment. `STUUT_API_BASE_URL` + `STUUT_API_TOKEN`
+select a real Stuut API; with no base URL the embedded simulator serves in-process. Dagster
+resources read the secrets through `dg.EnvVar` with the names declared here.
 """
 
 from __future__ import annotations
@@ -13,12 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .stuut_api import StuutClient
+from .stuut_api.enums import MAX_LIMIT
 
 log = logging.getLogger("stuut_pipeline")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
 
 ENV_BASE_URL = "STUUT_API_BASE_URL"
 ENV_TOKEN = "STUUT_API_TOKEN"
 ENV_DATA_DIR = "STUUT_DATA_DIR"
+ENV_WAREHOUSE_PATH = "STUUT_WAREHOUSE_PATH"
+ENV_WORKFLOW_IDS = "STUUT_WORKFLOW_IDS"
+ENV_AUTOMATION = "STUUT_AUTOMATION_DEFAULT"
+ENV_DAGSTER_HOME = "DAGSTER_HOME"
 ENV_SIM_CALLS = "STUUT_SIM_CALLS"
 ENV_SIM_WORKFLOWS = "STUUT_SIM_WORKFLOWS"
 ENV_SIM_SEED = "STUUT_SIM_SEED"
@@ -26,13 +36,19 @@ ENV_SIM_SCHEMA_DRIFT = "STUUT_SIM_SCHEMA_DRIFT"
 ENV_SIM_STRING_AMOUNTS = "STUUT_SIM_STRING_AMOUNTS"
 EMBEDDED_BASE_URL = "http://stuut-simulator.invalid"
 
-_announce_lock = threading.Lock()
+_lock = threading.Lock()
 _announced = False
 
 
+def env(name: str) -> str | None:
+    """The variable's value with surrounding blanks removed; None when unset or empty."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
 def _number_env(name: str, default: float, kind: type = int):
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+    raw = env(name)
+    if raw is None:
         return default
     try:
         return kind(raw)
@@ -40,6 +56,43 @@ def _number_env(name: str, default: float, kind: type = int):
         raise ValueError(
             f"{name} must be a{'n integer' if kind is int else ' number'}, got {raw!r}"
         ) from None
+
+
+def data_dir() -> Path:
+    """Where every output goes: `$STUUT_DATA_DIR` (absolute), else `<project>/data`."""
+    configured = env(ENV_DATA_DIR)
+    return Path(configured).resolve() if configured else DEFAULT_DATA_DIR
+
+
+def warehouse_path() -> Path | None:
+    """`$STUUT_WAREHOUSE_PATH` when set (else the warehouse lives under the data directory)."""
+    configured = env(ENV_WAREHOUSE_PATH)
+    return Path(configured).resolve() if configured else None
+
+
+def dagster_home() -> Path:
+    """`$DAGSTER_HOME`, set to the project's own instance directory when unset; created."""
+    home = Path(os.environ.setdefault(ENV_DAGSTER_HOME, str(DEFAULT_DAGSTER_HOME))).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def configured_workflow_ids() -> list[str]:
+    """Workflow ids listed by hand in `$STUUT_WORKFLOW_IDS` (comma-separated, unchecked)."""
+    return [part.strip() for part in (env(ENV_WORKFLOW_IDS) or "").split(",") if part.strip()]
+
+
+def automation_running() -> bool:
+    """Whether the schedule and sensors start RUNNING (default) or STOPPED."""
+    value = (env(ENV_AUTOMATION) or "running").lower()
+    if value not in ("running", "stopped"):
+        raise ValueError(f"{ENV_AUTOMATION} must be 'running' or 'stopped', got {value!r}")
+    return value == "running"
+
+
+def uses_real_api() -> bool:
+    """True when `$STUUT_API_BASE_URL` selects a real API."""
+    return env(ENV_BASE_URL) is not None
 
 
 @dataclass(frozen=True)
@@ -65,28 +118,27 @@ class SimulatorSettings:
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Where the calls come from and where outputs go."""
+class FetchSettings:
+    """How the client pages through the API (the `stuut_api` resource's fields default to these)."""
+
+    concurrency: int = 4
+    prefetch: int = 2
+    max_attempts: int = 6
+    page_size: int = MAX_LIMIT
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Where the calls come from: a real API (base URL + token), or the embedded simulator."""
 
     base_url: str | None = None
     token: str | None = field(default=None, repr=False)
-    data_dir: Path = Path("data")
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
 
     @classmethod
-    def from_env(cls) -> Settings:
-        """Read the STUUT_* environment variables."""
-        return cls(
-            base_url=os.environ.get(ENV_BASE_URL) or None,
-            token=os.environ.get(ENV_TOKEN) or None,
-            data_dir=Path(os.environ.get(ENV_DATA_DIR) or "data"),
-            simulator=SimulatorSettings.from_env(),
-        )
-
-    @property
-    def uses_simulator(self) -> bool:
-        """True when no real API is configured."""
-        return not self.base_url
+    def from_env(cls) -> ApiSettings:
+        """Read `STUUT_API_BASE_URL`, `STUUT_API_TOKEN` and the STUUT_SIM_* variables."""
+        return cls(env(ENV_BASE_URL), env(ENV_TOKEN), SimulatorSettings.from_env())
 
 
 _simulators: dict[SimulatorSettings, object] = {}
@@ -97,7 +149,7 @@ def embedded_simulator(sim: SimulatorSettings):  # -> StuutSimulator (imported l
     from .simulator import StuutSimulator
     from .simulator.generator import GeneratorConfig
 
-    with _announce_lock:
+    with _lock:
         if sim not in _simulators:
             _simulators[sim] = StuutSimulator(
                 n_calls=sim.calls,
@@ -111,41 +163,43 @@ def embedded_simulator(sim: SimulatorSettings):  # -> StuutSimulator (imported l
         return _simulators[sim]
 
 
-def make_client(
-    base_url: str | None, token: str | None, sim: SimulatorSettings | None = None, **options
-) -> StuutClient:
-    """A client of the real API when `base_url` is set, else of the embedded simulator."""
+def _announce(sim: SimulatorSettings) -> None:
     global _announced
-    if base_url:
-        if not token:
+    with _lock:
+        if _announced:
+            return
+        _announced = True
+    log.warning(
+        "%s is not set: serving calls from the embedded Stuut API simulator"
+        " (%d calls, %d workflows, seed %d). Set %s and %s to use the real API.",
+        ENV_BASE_URL,
+        sim.calls,
+        sim.workflows,
+        sim.seed,
+        ENV_BASE_URL,
+        ENV_TOKEN,
+    )
+
+
+def make_client(api: ApiSettings, fetch: FetchSettings | None = None) -> StuutClient:
+    """The one way to build a client: of the real API when a base URL is set, else embedded."""
+    fetch = fetch or FetchSettings()
+    options = {
+        "concurrency": fetch.concurrency,
+        "prefetch": fetch.prefetch,
+        "max_attempts": fetch.max_attempts,
+    }
+    if api.base_url:
+        if not api.token:
             raise ValueError(
                 f"{ENV_BASE_URL} is set but {ENV_TOKEN} is empty: set {ENV_TOKEN} to your Stuut API"
                 f" token, or unset {ENV_BASE_URL} to use the embedded simulator"
             )
-        return StuutClient(base_url, token, **options)
+        return StuutClient(api.base_url, api.token, **options)
     from .simulator import DEFAULT_TOKEN, SimulatorTransport
 
-    sim = sim or SimulatorSettings.from_env()
-    simulator = embedded_simulator(sim)
-    with _announce_lock:
-        if not _announced:
-            _announced = True
-            log.warning(
-                "%s is not set: serving calls from the embedded Stuut API simulator"
-                " (%d calls, %d workflows, seed %d). Set %s and %s to use the real API.",
-                ENV_BASE_URL,
-                sim.calls,
-                sim.workflows,
-                sim.seed,
-                ENV_BASE_URL,
-                ENV_TOKEN,
-            )
+    simulator = embedded_simulator(api.simulator)
+    _announce(api.simulator)
     return StuutClient(
         EMBEDDED_BASE_URL, DEFAULT_TOKEN, transport=SimulatorTransport(simulator), **options
     )
-
-
-def client_from_env(**options) -> StuutClient:
-    """The client the environment selects."""
-    s = Settings.from_env()
-    return make_client(s.base_url, s.token, s.simulator, **options)

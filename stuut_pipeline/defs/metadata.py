@@ -1,13 +1,13 @@
-"""Metadata conventions shared by every domain: owners, and column schemas from the contracts."""
+"""Dagster metadata from the libraries' declarations: column schemas and check results."""
 
 from collections.abc import Callable, Iterable, Sequence
 
 import dagster as dg
 import pyarrow as pa
 
-from stuut_pipeline.flatten import Column
+from stuut_pipeline.model import CheckOutcome, CheckSpec, Column, column_docs
 
-OWNERS = ["team:ar-analytics"]
+from .partitions import workflow_partitions
 
 
 def column_schema(
@@ -17,19 +17,51 @@ def column_schema(
     type_name: Callable[[pa.DataType], str] = str,
 ) -> dg.TableSchema:
     """A declared contract as Dagster column metadata (shown on the asset page)."""
-    out = []
-    for col in columns:
-        other = [f"allowed: {', '.join(col.allowed)}"] if col.allowed else []
-        if col.source:
-            other.append(f"source: {col.source}")
-        out.append(
+    return dg.TableSchema(
+        columns=[
             dg.TableColumn(
-                col.name,
-                type=type_name(col.type),
-                description=col.description,
+                doc.name,
+                type=doc.type,
+                description=doc.description,
                 constraints=dg.TableColumnConstraints(
-                    nullable=col.nullable, unique=tuple(primary_key) == (col.name,), other=other
+                    nullable=doc.nullable, unique=doc.unique, other=list(doc.notes)
                 ),
             )
+            for doc in column_docs(columns, primary_key=primary_key, type_name=type_name)
+        ]
+    )
+
+
+def check_specs(asset: str, specs: Iterable[CheckSpec]) -> list[dg.AssetCheckSpec]:
+    """Dagster check specs of an asset, partitioned like it (one result per workflow)."""
+    return [
+        dg.AssetCheckSpec(
+            spec.name,
+            asset=asset,
+            blocking=spec.blocking,
+            description=spec.description,
+            partitions_def=workflow_partitions,
         )
-    return dg.TableSchema(columns=out)
+        for spec in specs
+    ]
+
+
+def _metadata_value(value: object) -> object:
+    return dg.MetadataValue.json(value) if isinstance(value, list | dict) else value
+
+
+def check_results(asset: str, outcomes: Iterable[CheckOutcome]) -> list[dg.AssetCheckResult]:
+    """Dagster results of the libraries' check outcomes (a failed non-blocking check warns)."""
+    return [
+        dg.AssetCheckResult(
+            check_name=outcome.name,
+            asset_key=dg.AssetKey(asset),
+            passed=outcome.passed,
+            severity=dg.AssetCheckSeverity.ERROR
+            if outcome.blocking
+            else dg.AssetCheckSeverity.WARN,
+            description=outcome.description,
+            metadata={k: _metadata_value(v) for k, v in outcome.metadata.items()},
+        )
+        for outcome in outcomes
+    ]

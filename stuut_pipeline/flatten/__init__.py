@@ -5,19 +5,16 @@ builds the Arrow tables and the drift report; `parquet_io` writes a partition at
 `validate` checks a written partition.
 """
 
-from .contract import PARTITION_KEY, TABLES, Column, TableContract, contract_markdown
+from .contract import TABLES, Column, TableContract, contract_markdown
 from .decode import CallRecord, MalformedRecordError, decode_call, decode_calls
 from .flatten import DriftReport, FlatBatch, flatten_calls, flatten_raw
 from .parquet_io import (
     PartitionWriter,
-    duckdb_source,
-    partition_file,
     published_files,
 )
 from .validate import CheckResult, ValidationReport, validate_partition, validate_published
 
 __all__ = [
-    "PARTITION_KEY",
     "TABLES",
     "CallRecord",
     "CheckResult",
@@ -31,10 +28,8 @@ __all__ = [
     "contract_markdown",
     "decode_call",
     "decode_calls",
-    "duckdb_source",
     "flatten_calls",
     "flatten_raw",
-    "partition_file",
     "published_files",
     "validate_partition",
     "validate_published",

@@ -20,31 +20,25 @@ Parquet files carry no `workflow_id` column: it comes from the Hive directory `w
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Literal
-
 import pyarrow as pa
 
+from stuut_pipeline.layout import PARTITION_COLUMN
+from stuut_pipeline.model.columns import (
+    BOOL,
+    DATE,
+    FLOAT64,
+    INT32,
+    INT64,
+    INT64_LIST,
+    STRING,
+    STRING_LIST,
+    TIMESTAMP,
+    Column,
+    TableContract,
+)
+from stuut_pipeline.model.markdown import table_markdown
 from stuut_pipeline.stuut_api.enums import CLASSIFICATIONS, DIRECTIONS, SENTIMENTS
 
-ColumnKind = Literal["value", "json", "text", "derived"]
-
-TIMESTAMP = pa.timestamp("us", tz="UTC")
-DATE = pa.date32()
-STRING = pa.string()
-BOOL = pa.bool_()
-INT32 = pa.int32()
-INT64 = pa.int64()
-FLOAT64 = pa.float64()
-# Lists name their item "element", as Parquet's compliant nested types do: a schema read back
-# from a file then equals the contract's exactly.
-STRING_LIST = pa.list_(pa.field("element", pa.string()))
-INT64_LIST = pa.list_(pa.field("element", pa.int64()))
-
-#: Hive partition key of every table: a directory name, never a column of the files.
-PARTITION_KEY = "workflow_id"
 #: Column of every child table that references `calls.call_id`.
 PARENT_KEY = "call_id"
 
@@ -52,91 +46,6 @@ PARENT_KEY = "call_id"
 # (invoice and partner `sync_status`, `last_outreach_channel`, invoice `type`,
 # `remote_payment_status`, workflow `pending_run_strategy`): typed as open strings, so that values
 # no one has documented are kept and never reported as errors. See NOTES.md for the closed ones.
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of an output table."""
-
-    name: str
-    type: pa.DataType
-    description: str
-    source: str | None = None
-    kind: ColumnKind = "value"
-    nullable: bool = True
-    allowed: tuple[str, ...] | None = None
-    #: For a `json` column holding a checked object: every documented key of that object.
-    object_keys: tuple[str, ...] | None = None
-
-    def arrow_field(self) -> pa.Field:
-        """The Arrow field: type, nullability, and description/source/allowed as metadata."""
-        meta = {"description": self.description}
-        if self.source is not None:
-            meta["source"] = self.source
-        if self.allowed is not None:
-            meta["allowed"] = json.dumps(list(self.allowed))
-        return pa.field(self.name, self.type, nullable=self.nullable, metadata=meta)
-
-
-@dataclass(frozen=True)
-class TableContract:
-    """One output table: its columns in file order, keys, and the API object a row comes from."""
-
-    name: str
-    description: str
-    row_source: str
-    columns: tuple[Column, ...]
-    primary_key: tuple[str, ...]
-    parent_key: str | None = None
-    _by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
-
-    @property
-    def column_names(self) -> list[str]:
-        """Column names in file order."""
-        return [c.name for c in self.columns]
-
-    def column(self, name: str) -> Column:
-        """The column called `name` (KeyError if none)."""
-        return self._by_name[name]
-
-    @cached_property
-    def _schema(self) -> pa.Schema:
-        return pa.schema(
-            [c.arrow_field() for c in self.columns],
-            metadata={
-                "stuut.table": self.name,
-                "stuut.primary_key": ",".join(self.primary_key),
-                "description": self.description,
-            },
-        )
-
-    def arrow_schema(self) -> pa.Schema:
-        """The exact schema of the table's Parquet files (field order, types, nullability)."""
-        return self._schema
-
-    def column_descriptions(self) -> dict[str, str]:
-        """Column name -> description, in file order (for Dagster column metadata)."""
-        return {c.name: c.description for c in self.columns}
-
-    def statistics_columns(self) -> list[str]:
-        """Columns whose Parquet min/max statistics are worth writing: the flat, non-JSON ones.
-
-        Min/max of whole JSON documents prune nothing and would weigh a few KB per row group in
-        every file footer (and in the writer's memory until the file is closed); list columns'
-        statistics are per element and prune nothing either.
-        """
-        return [
-            c.name
-            for c in self.columns
-            if c.kind != "json" and c.name != "extra_fields" and not pa.types.is_nested(c.type)
-        ]
-
-    def enum_columns(self) -> dict[str, tuple[str, ...]]:
-        """Column name -> allowed values, for the columns that declare them."""
-        return {c.name: c.allowed for c in self.columns if c.allowed is not None}
 
 
 def _v(
@@ -788,8 +697,10 @@ def _check_contract() -> None:
         names = table.column_names
         if len(set(names)) != len(names):
             raise AssertionError(f"{table.name}: duplicate column names")
-        if PARTITION_KEY in names:
-            raise AssertionError(f"{table.name}: `{PARTITION_KEY}` is the partition key")
+        if table.row_source is None:
+            raise AssertionError(f"{table.name}: a flattened table declares its row_source")
+        if PARTITION_COLUMN in names:
+            raise AssertionError(f"{table.name}: `{PARTITION_COLUMN}` is the partition key")
         missing = set(table.primary_key) - set(names)
         if missing or (table.parent_key and table.parent_key not in names):
             raise AssertionError(f"{table.name}: key columns missing: {missing}")
@@ -812,36 +723,6 @@ def _check_contract() -> None:
 
 
 _check_contract()
-
-
-def _markdown_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def table_markdown(table: TableContract) -> str:
-    """Markdown documentation of one table: description, keys, and a row per column."""
-    lines = [
-        f"### `{table.name}`",
-        "",
-        table.description,
-        "",
-        f"Primary key: `{', '.join(table.primary_key)}`."
-        + (f" Parent key: `{table.parent_key}` -> `calls.call_id`." if table.parent_key else "")
-        + f" Partitioned by `{PARTITION_KEY}` (Hive directory, not a file column).",
-        "",
-        "| column | type | nullable | source | description |",
-        "|---|---|---|---|---|",
-    ]
-    for c in table.columns:
-        source = f"`{c.source}` ({c.kind})" if c.source else c.kind
-        desc = c.description
-        if c.allowed:
-            desc += " Allowed: " + ", ".join(f"`{v}`" for v in c.allowed) + "."
-        lines.append(
-            f"| `{c.name}` | `{c.type}` | {'yes' if c.nullable else 'no'} | "
-            f"{_markdown_cell(source)} | {_markdown_cell(desc)} |"
-        )
-    return "\n".join(lines) + "\n"
 
 
 def contract_markdown(tables: dict[str, TableContract] | None = None) -> str:

@@ -25,36 +25,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..background import SerialWorker
-from ..paths import checked_workflow_id, table_dir, table_glob
+from ..layout import checked_workflow_id, table_file
 from ..publish import fsync_path, new_staging_dir, publish_file
-from .contract import PARTITION_KEY, TABLES
+from .contract import TABLES
 from .flatten import DriftReport, FlatBatch
 
-PART_FILE = "part-0.parquet"
 STAGED_SUFFIX = ".parquet.staged"
-
-
-def partition_file(root: Path, table: str, partition: str) -> Path:
-    """Published file of one table and partition."""
-    return table_dir(root, table) / f"{PARTITION_KEY}={checked_workflow_id(partition)}" / PART_FILE
 
 
 def published_files(root: Path, partition: str) -> dict[str, Path]:
     """Published file of every table for `partition` (whether or not it exists)."""
-    return {name: partition_file(root, name, partition) for name in TABLES}
-
-
-def duckdb_source(root: Path, table: str) -> str:
-    """A DuckDB `read_parquet(...)` expression over every partition of `table`.
-
-    `workflow_id` comes from the directory names, typed VARCHAR (without `hive_types`, DuckDB
-    would cast all-digit ids to integers).
-    """
-    glob = table_glob(root, table).replace("'", "''")
-    return (
-        f"read_parquet('{glob}', hive_partitioning = true, "
-        f"hive_types = {{'{PARTITION_KEY}': VARCHAR}})"
-    )
+    return {name: table_file(root, name, partition) for name in TABLES}
 
 
 class PartitionWriter:
@@ -139,8 +120,8 @@ class PartitionWriter:
         staged = self.seal()
         published: dict[str, Path] = {}
         for name, source in staged.items():
-            target = partition_file(self.root, name, self.partition)
-            published[name] = publish_file(source, target.parent, PART_FILE)
+            target = table_file(self.root, name, self.partition)
+            published[name] = publish_file(source, target.parent, target.name)
         self.state = "published"
         shutil.rmtree(self.staging, ignore_errors=True)
         return published

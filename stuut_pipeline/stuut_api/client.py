@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import httpx
 import msgspec
 
+from .enums import MAX_LIMIT
 from .errors import (
     StuutApiError,
     StuutAuthError,
@@ -33,7 +34,6 @@ from .query import CallsQuery
 log = logging.getLogger("stuut_pipeline.stuut_api")
 
 CALLS_PATH = "/v1/calls"
-MAX_PAGE_SIZE = 200
 
 
 class KeyedRecord(Protocol):
@@ -261,7 +261,7 @@ class StuutClient:
         `decode` turns a record's raw JSON into an object with `id` and `modified_at`; the default
         decodes only those two fields.
         """
-        return CallsFetch(self, query or CallsQuery(limit=MAX_PAGE_SIZE), decode)
+        return CallsFetch(self, query or CallsQuery(limit=MAX_LIMIT), decode)
 
     def get_page(self, query: CallsQuery, page: int) -> tuple[int, list[msgspec.Raw], int | None]:
         """Fetch one page (with retries); return (total_records, raw records, next_page)."""

@@ -7,7 +7,7 @@ atomically; `build` runs one partition end to end; `report` renders what people 
 """
 
 from .build import RollupBuild, RollupCheckError, build_rollup
-from .contract import ROLLUPS, WORKFLOW_ID_COLUMN, Rollup, duckdb_type, get_rollup
+from .contract import ROLLUPS, WORKFLOW_ID_COLUMN, Rollup, get_rollup
 from .db import (
     CALL_FACTS_VIEW,
     SOURCE_VIEWS,
@@ -25,12 +25,9 @@ from .db import (
     run_sql,
 )
 from .export import MartValidationError, export_mart, publish_mart, stage_mart
-from .paths import MART_FILE, default_db_path, mart_dir, mart_glob, marts_root
 from .report import headline_figures, latest_figures_markdown, sentiment_chart_markdown
 from .validate import (
     CHECKS,
-    CheckDef,
-    CheckOutcome,
     checks_for,
     reconciliation_outcomes,
     run_checks,
@@ -42,12 +39,9 @@ from .validate import (
 __all__ = [
     "CALL_FACTS_VIEW",
     "CHECKS",
-    "MART_FILE",
     "ROLLUPS",
     "SOURCE_VIEWS",
     "WORKFLOW_ID_COLUMN",
-    "CheckDef",
-    "CheckOutcome",
     "MartValidationError",
     "Rollup",
     "RollupBuild",
@@ -59,8 +53,6 @@ __all__ = [
     "connect",
     "connection",
     "count_rows",
-    "default_db_path",
-    "duckdb_type",
     "ensure_tables",
     "ensure_views",
     "export_mart",
@@ -69,9 +61,6 @@ __all__ = [
     "headline_figures",
     "latest_figures_markdown",
     "load_sql",
-    "mart_dir",
-    "mart_glob",
-    "marts_root",
     "publish_mart",
     "rebuild_rollup",
     "reconciliation_outcomes",

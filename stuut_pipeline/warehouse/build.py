@@ -13,13 +13,14 @@ from pathlib import Path
 
 import duckdb
 
-from stuut_pipeline.paths import checked_workflow_id
+from stuut_pipeline.layout import checked_workflow_id
+from stuut_pipeline.model import CheckOutcome
 from stuut_pipeline.publish import discard, new_staging_dir
 
 from .contract import Rollup, get_rollup
 from .db import rollup_transaction
 from .export import publish_mart, stage_mart
-from .validate import CheckOutcome, run_checks, schema_outcome, validate_table_schema
+from .validate import run_checks, schema_outcome, validate_table_schema
 
 
 class RollupCheckError(RuntimeError):

@@ -1,6 +1,6 @@
 """The one declaration of the rollup tables: columns, types, keys and the definition of each KPI.
 
-Every rollup is declared once, as a `TableContract` of the flatten layer. The contract's columns
+Every rollup is declared once, as a `TableContract` of the shared model. The contract's columns
 are exactly the columns of the exported Parquet mart (`marts/<rollup>/workflow_id=<id>/`), which
 carry no `workflow_id` column: the Hive directory holds it. In DuckDB the rollup table is the same
 columns with `workflow_id` first (`Rollup.db_columns`). Creating the DuckDB tables, checking the
@@ -16,32 +16,24 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from stuut_pipeline.flatten.contract import (
-    BOOL,
-    DATE,
-    FLOAT64,
-    INT64,
-    PARTITION_KEY,
-    STRING,
-    Column,
-    TableContract,
-)
+from stuut_pipeline.layout import PARTITION_COLUMN
+from stuut_pipeline.model import Column, TableContract, duckdb_type
+from stuut_pipeline.model.columns import BOOL, DATE, FLOAT64, INT64, STRING
 
 AMOUNT_MAP = pa.map_(STRING, FLOAT64)
 
 #: The DuckDB-only first column of every rollup table (the Hive directory in the marts).
 WORKFLOW_ID_COLUMN = Column(
-    PARTITION_KEY,
+    PARTITION_COLUMN,
     STRING,
     "Outreach workflow id (a DuckDB column; in the Parquet marts the Hive directory "
     "`workflow_id=<id>/`).",
-    kind="derived",
     nullable=False,
 )
 
 
 def _col(name: str, type_: pa.DataType, description: str, *, nullable: bool = True) -> Column:
-    return Column(name, type_, description, None, "derived", nullable)
+    return Column(name, type_, description, nullable=nullable)
 
 
 def _count(name: str, description: str) -> Column:
@@ -60,7 +52,6 @@ SENTIMENT_ROLLUP = TableContract(
         "a row in each (day, direction) with calls (zero-filled); an undocumented value (schema "
         "drift) or a missing one keeps its own row, never dropped."
     ),
-    row_source="",
     primary_key=("day", "direction", "sentiment"),
     columns=(
         _col(
@@ -109,7 +100,6 @@ CLASSIFICATION_ROLLUP = TableContract(
         "Every documented classification has a row (zero-filled); an undocumented or missing "
         "value keeps its own row."
     ),
-    row_source="",
     primary_key=("classification",),
     columns=(
         _col("classification", STRING, "Classification value as sent (null if missing)."),
@@ -178,7 +168,6 @@ WORKFLOW_KPIS = TableContract(
         "`start_time`, else `created_at`). Counts and the rates built from them; each KPI is "
         "defined once in SQL (call_facts view) and in its column description."
     ),
-    row_source="",
     primary_key=("week_start",),
     columns=(
         _col("week_start", DATE, "Monday (UTC) of the ISO week of the calls."),
@@ -247,7 +236,7 @@ class Rollup:
     @property
     def db_primary_key(self) -> tuple[str, ...]:
         """Key of a row in DuckDB (null-safe: key columns may be null)."""
-        return (PARTITION_KEY, *self.contract.primary_key)
+        return (PARTITION_COLUMN, *self.contract.primary_key)
 
     def export_schema(self) -> pa.Schema:
         """The exact column names and types of the mart Parquet files (no `workflow_id`)."""
@@ -272,36 +261,14 @@ def get_rollup(rollup: str | Rollup) -> Rollup:
         raise KeyError(f"unknown rollup {rollup!r}; known: {', '.join(ROLLUPS)}") from None
 
 
-_SCALAR_DUCKDB_TYPES: dict[pa.DataType, str] = {
-    pa.string(): "VARCHAR",
-    pa.bool_(): "BOOLEAN",
-    pa.int32(): "INTEGER",
-    pa.int64(): "BIGINT",
-    pa.float64(): "DOUBLE",
-    pa.date32(): "DATE",
-    pa.timestamp("us", tz="UTC"): "TIMESTAMP WITH TIME ZONE",
-}
-
-
-def duckdb_type(arrow_type: pa.DataType) -> str:
-    """The DuckDB type of an Arrow type of the contracts (as DuckDB's DESCRIBE spells it)."""
-    if arrow_type in _SCALAR_DUCKDB_TYPES:
-        return _SCALAR_DUCKDB_TYPES[arrow_type]
-    if pa.types.is_list(arrow_type):
-        return duckdb_type(arrow_type.value_type) + "[]"
-    if pa.types.is_map(arrow_type):
-        return f"MAP({duckdb_type(arrow_type.key_type)}, {duckdb_type(arrow_type.item_type)})"
-    raise TypeError(f"no DuckDB type declared for {arrow_type}")
-
-
 def _check_rollups() -> None:
     """Fail at import on an inconsistent declaration (a developer error)."""
     for rollup in ROLLUPS.values():
         names = rollup.contract.column_names
         if len(set(names)) != len(names):
             raise AssertionError(f"{rollup.name}: duplicate column names")
-        if PARTITION_KEY in names:
-            raise AssertionError(f"{rollup.name}: `{PARTITION_KEY}` is the Hive directory")
+        if PARTITION_COLUMN in names:
+            raise AssertionError(f"{rollup.name}: `{PARTITION_COLUMN}` is the Hive directory")
         if set(rollup.contract.primary_key) - set(names):
             raise AssertionError(f"{rollup.name}: primary key columns missing")
         for column in rollup.db_columns:

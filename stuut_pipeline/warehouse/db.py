@@ -21,11 +21,18 @@ from typing import Any
 
 import duckdb
 
-from stuut_pipeline.flatten.contract import PARTITION_KEY, TABLES, TableContract
-from stuut_pipeline.paths import checked_workflow_id, table_glob
+from stuut_pipeline.flatten.contract import TABLES, TableContract
+from stuut_pipeline.layout import (
+    PARTITION_COLUMN,
+    checked_workflow_id,
+    dataset_glob,
+    parquet_scan,
+    table_dir,
+)
+from stuut_pipeline.model import duckdb_type
 from stuut_pipeline.stuut_api.enums import CLASSIFICATIONS, SENTIMENTS
 
-from .contract import ROLLUPS, Rollup, duckdb_type, get_rollup
+from .contract import ROLLUPS, Rollup, get_rollup
 
 #: Views an analyst sees: the four flattened tables, and the per-call KPI flags.
 SOURCE_VIEWS: tuple[str, ...] = tuple(TABLES)
@@ -143,13 +150,6 @@ class ViewsReport:
     missing_columns: dict[str, tuple[str, ...]]
 
 
-def _parquet_source(pattern: str) -> str:
-    return (
-        f"read_parquet({quote_literal(pattern)}, hive_partitioning = true, "
-        f"hive_types = {{'{PARTITION_KEY}': VARCHAR}}, union_by_name = true)"
-    )
-
-
 def _view_sql(table: TableContract, pattern: str | None, present: Mapping[str, str]) -> str:
     """SELECT of a source view: every contract column (null if no file has it), then extras."""
     items = []
@@ -159,13 +159,13 @@ def _view_sql(table: TableContract, pattern: str | None, present: Mapping[str, s
             items.append(ident)
         else:
             items.append(f"CAST(NULL AS {duckdb_type(col.type)}) AS {ident}")
-    extras = [n for n in present if n not in table.column_names and n != PARTITION_KEY]
+    extras = [n for n in present if n not in table.column_names and n != PARTITION_COLUMN]
     items += [quote_ident(n) for n in extras]
     if pattern is None:
-        items.append(f"CAST(NULL AS VARCHAR) AS {PARTITION_KEY}")
+        items.append(f"CAST(NULL AS VARCHAR) AS {PARTITION_COLUMN}")
         return f"SELECT {', '.join(items)} WHERE false"
-    items.append(PARTITION_KEY)
-    return f"SELECT {', '.join(items)} FROM {_parquet_source(pattern)}"
+    items.append(PARTITION_COLUMN)
+    return f"SELECT {', '.join(items)} FROM {parquet_scan(pattern)}"
 
 
 def _comment(con: duckdb.DuckDBPyConnection, kind: str, name: str, text: str) -> None:
@@ -180,12 +180,12 @@ def ensure_views(con: duckdb.DuckDBPyConnection, data_dir: Path) -> ViewsReport:
     files: dict[str, int] = {}
     missing: dict[str, tuple[str, ...]] = {}
     for name, table in TABLES.items():
-        pattern = table_glob(Path(data_dir), name)
+        pattern = dataset_glob(table_dir(Path(data_dir), name))
         count = len(glob.glob(pattern))
         files[name] = count
         present: dict[str, str] = {}
         if count:
-            described = con.execute(f"DESCRIBE SELECT * FROM {_parquet_source(pattern)}").fetchall()
+            described = con.execute(f"DESCRIBE SELECT * FROM {parquet_scan(pattern)}").fetchall()
             present = {row[0]: row[1] for row in described}
         missing[name] = tuple(c for c in table.column_names if count and c not in present)
         select = _view_sql(table, pattern if count else None, present)

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import duckdb
 
-from stuut_pipeline.paths import checked_workflow_id
+from stuut_pipeline.layout import PART_FILE, checked_workflow_id, mart_file
 from stuut_pipeline.publish import discard, new_staging_dir, publish_file
 
 from .contract import Rollup, get_rollup
 from .db import count_rows, quote_ident, quote_literal
-from .paths import MART_FILE, mart_dir
 from .validate import validate_mart_file
 
 COPY_MART = (
@@ -41,7 +40,7 @@ def stage_mart(
     no `workflow_id`, primary-key order) with `COPY ... TO`; the staged path.
     """
     r = get_rollup(rollup)
-    target = Path(staging_dir) / MART_FILE
+    target = Path(staging_dir) / PART_FILE
     metadata = {
         "stuut.table": r.name,
         "stuut.primary_key": ",".join(r.contract.primary_key),
@@ -60,8 +59,8 @@ def stage_mart(
 
 def publish_mart(staged: Path, data_dir: Path, rollup: str | Rollup, workflow_id: str) -> Path:
     """Move a staged mart file into `marts/<rollup>/workflow_id=<id>/` atomically; final path."""
-    target = mart_dir(Path(data_dir), get_rollup(rollup).name, workflow_id)
-    return publish_file(staged, target, MART_FILE)
+    target = mart_file(Path(data_dir), get_rollup(rollup).name, workflow_id)
+    return publish_file(staged, target.parent, target.name)
 
 
 def export_mart(

@@ -12,7 +12,7 @@ from datetime import date
 
 import duckdb
 
-from stuut_pipeline.markdown import markdown_table
+from stuut_pipeline.model import markdown_table
 from stuut_pipeline.stuut_api.enums import SENTIMENTS
 
 from .contract import Rollup, get_rollup

@@ -5,16 +5,15 @@ its rows and the mart file) against the one declared contract. Plain dataclasses
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 
-from stuut_pipeline.flatten.contract import PARTITION_KEY
-from stuut_pipeline.paths import checked_workflow_id
+from stuut_pipeline.layout import PARTITION_COLUMN, checked_workflow_id
+from stuut_pipeline.model import CheckOutcome, CheckSpec, duckdb_type
 
-from .contract import Rollup, duckdb_type, get_rollup
+from .contract import Rollup, get_rollup
 from .db import count_rows, quote_ident, run_sql
 
 #: Tolerance of "shares sum to 1".
@@ -22,69 +21,48 @@ SHARE_TOLERANCE = 1e-9
 #: How many offending values or groups a check lists in its description.
 MAX_LISTED = 10
 
-MetadataValue = int | float | str | bool
-
-
-@dataclass(frozen=True)
-class CheckDef:
-    """A check every build of a rollup runs (name unique per rollup)."""
-
-    name: str
-    description: str
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    """The result of one check of one workflow partition."""
-
-    name: str
-    passed: bool
-    description: str
-    metadata: dict[str, MetadataValue] = field(default_factory=dict)
-
-
-SCHEMA = CheckDef(
+SCHEMA = CheckSpec(
     "schema_matches_contract",
     "The DuckDB table's columns and types, the partition's rows (no null in a non-null column, "
     "no duplicate key) and the mart Parquet file (exact columns and types, no `workflow_id` "
     "column, same row count) match the rollup's declared contract.",
 )
-SENTIMENT_CALLS = CheckDef(
+SENTIMENT_CALLS = CheckSpec(
     "calls_reconciled",
     "The rollup's calls per sentiment sum to the workflow's rows of `calls` with that sentiment "
     "(so the total is the workflow's number of calls).",
 )
-SENTIMENT_SHARES = CheckDef(
+SENTIMENT_SHARES = CheckSpec(
     "shares_sum_to_one",
     "share_of_calls sums to 1 in every (day, direction) group.",
 )
-CLASSIFICATION_COUNTS = CheckDef(
+CLASSIFICATION_COUNTS = CheckSpec(
     "classifications_reconciled",
     "The rollup's classifications per value equal the workflow's rows of `call_classifications` "
     "with that value, and its tasks equal the rows of `call_tasks`.",
 )
-CLASSIFICATION_SHARES = CheckDef(
+CLASSIFICATION_SHARES = CheckSpec(
     "shares_sum_to_one",
     "share_of_classifications sums to 1 over the workflow (when it has classifications).",
 )
-KPI_CALLS = CheckDef(
+KPI_CALLS = CheckSpec(
     "calls_reconciled",
     "The weekly calls sum to the workflow's rows of `calls`.",
 )
-KPI_RATES = CheckDef(
+KPI_RATES = CheckSpec(
     "rates_in_range",
     "Every numerator is at most its denominator and every rate lies in [0, 1].",
 )
 
 #: The checks of each rollup, by rollup name. All of them are blocking.
-CHECKS: dict[str, tuple[CheckDef, ...]] = {
+CHECKS: dict[str, tuple[CheckSpec, ...]] = {
     "sentiment_rollup": (SCHEMA, SENTIMENT_CALLS, SENTIMENT_SHARES),
     "classification_rollup": (SCHEMA, CLASSIFICATION_COUNTS, CLASSIFICATION_SHARES),
     "workflow_kpis": (SCHEMA, KPI_CALLS, KPI_RATES),
 }
 
 
-def checks_for(rollup: str | Rollup) -> tuple[CheckDef, ...]:
+def checks_for(rollup: str | Rollup) -> tuple[CheckSpec, ...]:
     """The checks of a rollup."""
     return CHECKS[get_rollup(rollup).name]
 
@@ -171,8 +149,8 @@ def validate_mart_file(path: Path, rollup: str | Rollup, expected_rows: int) -> 
         return [f"unreadable Parquet file {path}: {exc}"]
     problems = []
     schema = r.export_schema()
-    if PARTITION_KEY in table.column_names:
-        problems.append(f"`{PARTITION_KEY}` must be the Hive directory, not a column")
+    if PARTITION_COLUMN in table.column_names:
+        problems.append(f"`{PARTITION_COLUMN}` must be the Hive directory, not a column")
     if table.column_names != schema.names:
         problems.append(f"columns {table.column_names} differ from the contract's {schema.names}")
     for f in schema:
@@ -194,7 +172,7 @@ def schema_outcome(
     parts = [("table", table_problems), ("rows", row_problems), ("mart file", file_problems or [])]
     problems = [f"{where}: {p}" for where, items in parts for p in items]
     return CheckOutcome(
-        SCHEMA.name,
+        SCHEMA,
         not problems,
         _listed(problems) if problems else "table, rows and mart file match the contract",
         {
@@ -211,7 +189,7 @@ def schema_outcome(
 # --------------------------------------------------------------------------------------------
 
 
-def _per_value_outcome(check: CheckDef, rows: list[dict], what: str) -> CheckOutcome:
+def _per_value_outcome(check: CheckSpec, rows: list[dict], what: str) -> CheckOutcome:
     source = sum(r["source_rows"] for r in rows)
     rolled = sum(r["rollup_rows"] for r in rows)
     wrong = [
@@ -220,24 +198,24 @@ def _per_value_outcome(check: CheckDef, rows: list[dict], what: str) -> CheckOut
         if r["source_rows"] != r["rollup_rows"]
     ]
     return CheckOutcome(
-        check.name,
+        check,
         not wrong,
         _listed(wrong) if wrong else f"{rolled} = {source} rows of {what}, value by value",
         {"source_rows": source, "rollup_rows": rolled, "values_mismatched": len(wrong)},
     )
 
 
-def _totals_outcome(check: CheckDef, row: dict, what: str) -> CheckOutcome:
+def _totals_outcome(check: CheckSpec, row: dict, what: str) -> CheckOutcome:
     ok = row["source_rows"] == row["rollup_rows"]
     return CheckOutcome(
-        check.name,
+        check,
         ok,
         f"rollup {row['rollup_rows']}, {what} {row['source_rows']}",
         {"source_rows": row["source_rows"], "rollup_rows": row["rollup_rows"]},
     )
 
 
-def _shares_outcome(check: CheckDef, rows: list[dict]) -> CheckOutcome:
+def _shares_outcome(check: CheckSpec, rows: list[dict]) -> CheckOutcome:
     groups = [r for r in rows if r["calls"]]
     wrong = [
         f"{r['grp']}: {r['share_sum']!r}"
@@ -245,7 +223,7 @@ def _shares_outcome(check: CheckDef, rows: list[dict]) -> CheckOutcome:
         if r["share_sum"] is None or not math.isclose(r["share_sum"], 1.0, abs_tol=SHARE_TOLERANCE)
     ]
     return CheckOutcome(
-        check.name,
+        check,
         not wrong,
         _listed(wrong) if wrong else f"shares sum to 1 in all {len(groups)} groups",
         {"groups": len(groups), "groups_not_summing_to_one": len(wrong)},
@@ -279,7 +257,7 @@ def reconciliation_outcomes(
                 f"; tasks: rollup {tasks['rollup_rows']}, call_tasks {tasks['source_rows']}"
             )
         combined = CheckOutcome(
-            counts.name,
+            counts.spec,
             counts.passed and tasks_ok,
             description,
             {
@@ -296,7 +274,7 @@ def reconciliation_outcomes(
         calls = _totals_outcome(KPI_CALLS, run_sql(con, "check_kpi_calls.sql", wf)[0], "calls")
         bad_weeks = [str(r["iso_week"]) for r in run_sql(con, "check_kpi_rates.sql", wf)]
         rates = CheckOutcome(
-            KPI_RATES.name,
+            KPI_RATES,
             not bad_weeks,
             ("weeks out of range: " + _listed(bad_weeks)) if bad_weeks else "all weeks in range",
             {"weeks_out_of_range": len(bad_weeks)},

@@ -9,6 +9,7 @@ import contextlib
 import gc
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -19,29 +20,28 @@ from stuut_pipeline.flatten import (
     PartitionWriter,
     TableContract,
     decode_call,
-    duckdb_source,
     flatten_calls,
     flatten_raw,
     validate_partition,
 )
-from stuut_pipeline.flatten.contract import table_markdown
-from stuut_pipeline.markdown import markdown_table
-from stuut_pipeline.paths import checked_workflow_id
-from stuut_pipeline.raw_landing import RawCallsLanding, iter_raw_batches, raw_calls_path
+from stuut_pipeline.flatten.checks import TABLE_CHECKS, table_outcomes
+from stuut_pipeline.layout import checked_workflow_id, raw_calls_path, table_scan
+from stuut_pipeline.model import markdown_table, table_markdown
+from stuut_pipeline.raw_landing import (
+    TOTAL_RECORDS_RECONCILED,
+    RawCallsLanding,
+    iter_raw_batches,
+    total_records_outcome,
+)
 from stuut_pipeline.stuut_api import CallsQuery, FetchReport, StuutRetriesExhausted
 
-from ..automation import NIGHTLY_FRESHNESS
-from ..metadata import OWNERS, column_schema
+from ..metadata import check_results, check_specs, column_schema
 from ..partitions import workflow_partitions
-from .checks import (
-    RAW_CALLS_KEY,
-    table_check_results,
-    table_check_specs,
-    total_records_reconciled,
-    total_records_result,
-)
-from .resources import DataDirResource, StuutApiResource
+from ..resources import DataDirResource
+from .resources import StuutApiResource
 
+RAW_CALLS = "raw_calls"
+RAW_CALLS_KEY = dg.AssetKey(RAW_CALLS)
 BATCH_SIZE = 1000
 PREVIEW_ROWS = 5
 TABLE_KEYS = frozenset(dg.AssetKey(name) for name in TABLES)
@@ -59,9 +59,7 @@ def _raw_calls_spec() -> dg.AssetSpec:
         key=RAW_CALLS_KEY,
         group_name="ingest",
         kinds={"python", "json"},
-        owners=OWNERS,
         partitions_def=workflow_partitions,
-        freshness_policy=NIGHTLY_FRESHNESS,
         description=(
             "Every call of one outreach workflow, fetched from `GET /v1/calls?workflow=<id>` with"
             " concurrent paging and retries, deduplicated by id (latest `modified_at` wins), landed"
@@ -77,15 +75,13 @@ def _table_spec(table: TableContract) -> dg.AssetSpec:
         deps=[RAW_CALLS_KEY],
         group_name="ingest",
         kinds={"parquet", "pandas"},
-        owners=OWNERS,
         partitions_def=workflow_partitions,
         code_version=contract_version(),
-        freshness_policy=NIGHTLY_FRESHNESS,
         description=table_markdown(table),
         metadata={
             "dagster/column_schema": column_schema(table.columns, primary_key=table.primary_key),
             "primary_key": ", ".join(table.primary_key),
-            "duckdb": f"SELECT * FROM {duckdb_source(Path('data'), table.name)}",
+            "duckdb": f"SELECT * FROM {table_scan(Path('data'), table.name)}",
         },
     )
 
@@ -115,15 +111,22 @@ def _older_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+@dataclass(frozen=True)
+class Landing:
+    """What one fetch-and-land did."""
+
+    report: FetchReport
+    path: Path
+    bytes_raw: int
+    #: Whether the writer holds every call: false when offset drift made a record supersede one
+    #: already flattened (the tables are then rebuilt from the landing, which holds the latest).
+    complete: bool
+
+
 def _fetch_and_land(
     stuut_api: StuutApiResource, root: Path, workflow_id: str, writer: PartitionWriter | None
-) -> tuple[FetchReport, Path, int, bool]:
-    """Fetch one workflow, land it raw; with a writer, flatten the decoded pages as they arrive.
-
-    Returns the fetch report, the landed file, its raw size, and whether the writer holds every
-    call (false when offset drift made a record supersede one already flattened: the caller then
-    rebuilds the tables from the landing, which holds only the latest version).
-    """
+) -> Landing:
+    """Fetch one workflow, land it raw; with a writer, flatten the decoded pages as they arrive."""
     query = CallsQuery(limit=stuut_api.page_size, workflow=workflow_id)
     fused = writer is not None
     pending: list = []
@@ -158,7 +161,7 @@ def _fetch_and_land(
             max_retries=stuut_api.outage_step_retries,
             seconds_to_wait=stuut_api.outage_retry_wait_seconds,
         ) from exc
-    return fetch.report, path, landing.bytes_raw, fused
+    return Landing(fetch.report, path, landing.bytes_raw, fused)
 
 
 def _flatten_landing(writer: PartitionWriter, root: Path, workflow_id: str) -> None:
@@ -175,8 +178,8 @@ def _flatten_landing(writer: PartitionWriter, root: Path, workflow_id: str) -> N
 @dg.multi_asset(
     specs=[_raw_calls_spec(), *(_table_spec(t) for t in TABLES.values())],
     check_specs=[
-        total_records_reconciled,
-        *(spec for t in TABLES.values() for spec in table_check_specs(t)),
+        *check_specs(RAW_CALLS, [TOTAL_RECORDS_RECONCILED]),
+        *(spec for t in TABLES.values() for spec in check_specs(t.name, TABLE_CHECKS)),
     ],
     can_subset=True,
     name="ingest_calls",
@@ -204,9 +207,8 @@ def ingest_calls(
     writer = PartitionWriter(root, workflow_id) if tables else None
     try:
         if RAW_CALLS_KEY in selected:
-            report, path, bytes_raw, complete = _fetch_and_land(
-                stuut_api, root, workflow_id, writer
-            )
+            landed = _fetch_and_land(stuut_api, root, workflow_id, writer)
+            report, path = landed.report, landed.path
             context.log.info(
                 f"{workflow_id}: {report.records} calls in {report.pages} pages"
                 f" ({report.passes} passes), {report.duplicates_dropped} duplicates dropped,"
@@ -219,13 +221,13 @@ def ingest_calls(
                     "dagster/row_count": report.records,
                     "dagster/uri": str(path),
                     "bytes_compressed": path.stat().st_size,
-                    "bytes_raw": bytes_raw,
+                    "bytes_raw": landed.bytes_raw,
                     **{f"fetch/{k}": v for k, v in report.as_dict().items()},
                 },
             )
-            if total_records_reconciled.key in checks:
-                yield total_records_result(report)
-            if writer is not None and not complete:
+            if dg.AssetCheckKey(RAW_CALLS_KEY, TOTAL_RECORDS_RECONCILED.name) in checks:
+                yield from check_results(RAW_CALLS, [total_records_outcome(report)])
+            if writer is not None and not landed.complete:
                 context.log.info("a record superseded another: rebuilding from the landing")
                 writer.abort()
                 writer = PartitionWriter(root, workflow_id)
@@ -250,7 +252,7 @@ def _validate_and_publish(
     results = [
         r
         for t in TABLES.values()
-        for r in table_check_results(t, report)
+        for r in check_results(t.name, table_outcomes(t, report))
         if dg.AssetCheckKey(r.asset_key, r.check_name) in checks
     ]
     if not report.passed:
@@ -278,7 +280,3 @@ def _validate_and_publish(
             metadata["drift"] = dg.MetadataValue.json(drift.as_dict())
         yield dg.MaterializeResult(asset_key=name, metadata=metadata)
     yield from results
-
-
-# the asset pages link to the file and line of this code
-(ingest_calls,) = dg.with_source_code_references([ingest_calls])

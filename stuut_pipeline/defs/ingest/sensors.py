@@ -1,10 +1,10 @@
 """Workflow discovery: new workflow ids become `workflow` partitions (and get a first run)."""
 
 import json
-import os
 
 import dagster as dg
 
+from stuut_pipeline.settings import ENV_WORKFLOW_IDS, configured_workflow_ids
 from stuut_pipeline.stuut_api.discovery import is_valid_workflow_id, scan_workflows
 
 from ..automation import default_sensor_status
@@ -12,14 +12,7 @@ from ..jobs import stuut_pipeline_job
 from ..partitions import workflow_partitions
 from .resources import StuutApiResource
 
-ENV_WORKFLOW_IDS = "STUUT_WORKFLOW_IDS"
 PAGES_PER_TICK = 5
-
-
-def configured_workflow_ids() -> list[str]:
-    """Workflow ids listed by hand in `$STUUT_WORKFLOW_IDS` (comma-separated)."""
-    raw = os.environ.get(ENV_WORKFLOW_IDS, "")
-    return [part.strip() for part in raw.split(",") if part.strip()]
 
 
 def discover(

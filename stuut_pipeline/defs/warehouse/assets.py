@@ -10,13 +10,12 @@ import dagster as dg
 
 from stuut_pipeline import warehouse as wh
 from stuut_pipeline.flatten.contract import TABLES
-from stuut_pipeline.paths import checked_workflow_id
+from stuut_pipeline.layout import PART_FILE, checked_workflow_id
+from stuut_pipeline.model import duckdb_type
 
-from ..automation import NIGHTLY_FRESHNESS
-from ..ingest.resources import DataDirResource
-from ..metadata import OWNERS, column_schema
+from ..metadata import check_results, check_specs, column_schema
 from ..partitions import workflow_partitions
-from .checks import rollup_check_results, rollup_check_specs
+from ..resources import DataDirResource
 from .resources import DuckDBWarehouse
 
 GROUP = "rollups"
@@ -27,7 +26,7 @@ SOURCE_TABLES = [dg.AssetKey(name) for name in TABLES]
 
 def rollup_column_schema(rollup: wh.Rollup) -> dg.TableSchema:
     """Dagster column metadata of a rollup's DuckDB table, from its contract."""
-    return column_schema(rollup.db_columns, type_name=wh.duckdb_type)
+    return column_schema(rollup.db_columns, type_name=duckdb_type)
 
 
 def _description(rollup: wh.Rollup, extra: str = "") -> str:
@@ -35,7 +34,7 @@ def _description(rollup: wh.Rollup, extra: str = "") -> str:
         f"{rollup.contract.description}{extra}\n\n"
         f"Written to the DuckDB table `{rollup.name}` (delete + insert of the workflow's rows in "
         "one transaction) and exported to "
-        f"`marts/{rollup.name}/workflow_id=<id>/{wh.MART_FILE}` after its blocking checks pass."
+        f"`marts/{rollup.name}/workflow_id=<id>/{PART_FILE}` after its blocking checks pass."
     )
 
 
@@ -54,12 +53,10 @@ def _asset_kwargs(rollup: wh.Rollup, extra_description: str = "") -> dict:
         "partitions_def": workflow_partitions,
         "group_name": GROUP,
         "kinds": {"duckdb", "parquet"},
-        "owners": OWNERS,
         "pool": POOL,
         "deps": SOURCE_TABLES,
-        "check_specs": rollup_check_specs(rollup),
+        "check_specs": check_specs(rollup.name, wh.checks_for(rollup)),
         "metadata": {"dagster/column_schema": rollup_column_schema(rollup)},
-        "freshness_policy": NIGHTLY_FRESHNESS,
         "description": _description(rollup, extra_description),
     }
 
@@ -92,7 +89,7 @@ def materialize_rollup(
         try:
             build = wh.build_rollup(con, rollup, workflow_id, root)
         except wh.RollupCheckError as err:
-            yield from rollup_check_results(rollup, err.checks)
+            yield from check_results(rollup.name, err.checks)
             raise dg.Failure(
                 description=str(err),
                 metadata={"failed_checks": [c.name for c in err.checks if not c.passed]},
@@ -119,7 +116,7 @@ def materialize_rollup(
     if chart is not None:
         metadata["sentiment_mix"] = dg.MetadataValue.md(chart)
     yield dg.MaterializeResult(
-        metadata=metadata, check_results=rollup_check_results(rollup, build.checks)
+        metadata=metadata, check_results=check_results(rollup.name, build.checks)
     )
 
 
@@ -151,9 +148,3 @@ def workflow_kpis(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """AR KPIs per workflow and ISO week."""
     yield from materialize_rollup(context, wh.get_rollup("workflow_kpis"), warehouse, data_dir)
-
-
-# each asset's page links to the file and line of its code
-sentiment_rollup, classification_rollup, workflow_kpis = dg.with_source_code_references(
-    [sentiment_rollup, classification_rollup, workflow_kpis]
-)

@@ -1,6 +1,5 @@
 """Resources of the warehouse domain: the DuckDB database file."""
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,9 +8,9 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
-from stuut_pipeline.warehouse import connection, default_db_path
-
-ENV_WAREHOUSE_PATH = "STUUT_WAREHOUSE_PATH"
+from stuut_pipeline import settings
+from stuut_pipeline.layout import WAREHOUSE_FILE, warehouse_path
+from stuut_pipeline.warehouse import connection
 
 
 class DuckDBWarehouse(dg.ConfigurableResource):
@@ -20,7 +19,8 @@ class DuckDBWarehouse(dg.ConfigurableResource):
     path: str | None = Field(
         default=None,
         description=(
-            f"Database file, from {ENV_WAREHOUSE_PATH}; empty = <data dir>/warehouse/stuut.duckdb"
+            f"Database file, from {settings.ENV_WAREHOUSE_PATH};"
+            f" empty = <data dir>/{WAREHOUSE_FILE}"
         ),
     )
     lock_timeout_seconds: float = Field(
@@ -30,7 +30,7 @@ class DuckDBWarehouse(dg.ConfigurableResource):
 
     def db_path(self, data_dir: Path) -> Path:
         """The database file: `path` when set, else under the data directory."""
-        return Path(self.path).resolve() if self.path else default_db_path(data_dir)
+        return Path(self.path).resolve() if self.path else warehouse_path(data_dir)
 
     @contextmanager
     def connect(
@@ -45,8 +45,8 @@ class DuckDBWarehouse(dg.ConfigurableResource):
 
 def warehouse_from_env() -> DuckDBWarehouse:
     """The warehouse resource; `$STUUT_WAREHOUSE_PATH` stays a `dg.EnvVar` when set."""
-    if os.environ.get(ENV_WAREHOUSE_PATH):
-        return DuckDBWarehouse(path=dg.EnvVar(ENV_WAREHOUSE_PATH))
+    if settings.warehouse_path() is not None:
+        return DuckDBWarehouse(path=dg.EnvVar(settings.ENV_WAREHOUSE_PATH))
     return DuckDBWarehouse()
 
 

@@ -1,19 +1,20 @@
-"""`stuut-pipeline run`: discover workflows, register partitions, materialise through Dagster.
+"""`stuut-pipeline run`: discover workflows, register partitions, run the job for each in-process.
 
 Runs go to the Dagster instance in `$DAGSTER_HOME` (default: the project's `dagster_home/`), so the
-web UI started from the README shows them.
+web UI started from the README shows them. The headline KPIs printed per workflow are read from
+the warehouse with the same function that feeds the assets' metadata.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .paths import PROJECT_ROOT, checked_workflow_id, default_data_dir
+from . import settings
+from .layout import checked_workflow_id
 
-DEFAULT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
+PIPELINE_TRIGGER_TAG = {"stuut/trigger": "cli"}
 
 
 @dataclass
@@ -25,23 +26,15 @@ class WorkflowOutcome:
     run_id: str
     rows: dict[str, int] = field(default_factory=dict)
     checks: dict[str, str] = field(default_factory=dict)
-    metadata: dict[str, dict[str, object]] = field(default_factory=dict)
+    kpis: dict[str, float | int | str] = field(default_factory=dict)
     error: str | None = None
-
-
-def ensure_dagster_home() -> Path:
-    """Use `$DAGSTER_HOME`, or the project's own instance directory."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME))).resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    return home
 
 
 def discover_workflow_ids(out: Callable[[str], None]) -> list[str]:
     """Every workflow id in the account's calls (a full scan), reporting calls with none."""
-    from .settings import client_from_env
     from .stuut_api.discovery import scan_workflows
 
-    with client_from_env() as client:
+    with settings.make_client(settings.ApiSettings.from_env()) as client:
         scan = scan_workflows(client)
     out(
         f"discovered {len(scan.workflows)} workflows in {scan.calls_scanned} calls"
@@ -55,7 +48,7 @@ def discover_workflow_ids(out: Callable[[str], None]) -> list[str]:
 
 def add_partitions(workflow_ids: Sequence[str]) -> list[str]:
     """Register workflow ids as `workflow` partitions by hand; return the ones that were new."""
-    ensure_dagster_home()
+    settings.dagster_home()
     import dagster as dg
 
     from .defs.partitions import workflow_partitions
@@ -71,7 +64,7 @@ def add_partitions(workflow_ids: Sequence[str]) -> list[str]:
 
 def list_partitions() -> list[str]:
     """The registered workflow partitions."""
-    ensure_dagster_home()
+    settings.dagster_home()
     import dagster as dg
 
     from .defs.partitions import workflow_partitions
@@ -79,11 +72,50 @@ def list_partitions() -> list[str]:
     return list(dg.DagsterInstance.get().get_dynamic_partitions(workflow_partitions.name))
 
 
+def _warehouse_file() -> Path:
+    from .layout import warehouse_path
+
+    return settings.warehouse_path() or warehouse_path(settings.data_dir())
+
+
+def latest_kpis(workflow_id: str) -> dict[str, float | int | str]:
+    """The headline figures of `workflow_kpis` for one workflow, read from the warehouse."""
+    from .warehouse import connection
+    from .warehouse.report import headline_figures
+
+    path = _warehouse_file()
+    if not path.exists():
+        return {}
+    with connection(path, read_only=True, lock_timeout=30.0) as con:
+        return headline_figures(con, "workflow_kpis", workflow_id)
+
+
+def _outcome(result, workflow_id: str) -> WorkflowOutcome:  # result: ExecuteInProcessResult
+    outcome = WorkflowOutcome(workflow_id, result.success, result.run_id)
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        row_count = mat.metadata.get("dagster/row_count")
+        if row_count is not None:
+            outcome.rows[mat.asset_key.to_user_string()] = int(row_count.value)
+    for evaluation in result.get_asset_check_evaluations():
+        status = "passed" if evaluation.passed else evaluation.severity.value.lower()
+        outcome.checks[f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"] = status
+    if result.success:
+        outcome.kpis = latest_kpis(workflow_id)
+    else:
+        failure = result.get_run_failure_event()
+        steps = ", ".join(result.get_failed_step_keys()) or "?"
+        outcome.error = f"failed steps: {steps}" + (
+            f" ({failure.message})" if failure and failure.message else ""
+        )
+    return outcome
+
+
 def run(
     workflow_ids: Sequence[str] | None = None, *, out: Callable[[str], None] = print
 ) -> list[WorkflowOutcome]:
     """Materialise the whole graph for each workflow (discovered when none are given)."""
-    ensure_dagster_home()
+    home = settings.dagster_home()
     import dagster as dg
 
     from .definitions import defs
@@ -105,51 +137,30 @@ def run(
             partition_key=workflow_id,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            tags={"stuut/trigger": "cli"},
+            tags=PIPELINE_TRIGGER_TAG,
         )
-        outcome = WorkflowOutcome(workflow_id, result.success, result.run_id)
-        for event in result.get_asset_materialization_events():
-            mat = event.event_specific_data.materialization
-            name = mat.asset_key.to_user_string()
-            meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-            outcome.metadata[name] = meta
-            if "dagster/row_count" in meta:
-                outcome.rows[name] = int(meta["dagster/row_count"])
-        for evaluation in result.get_asset_check_evaluations():
-            status = "passed" if evaluation.passed else evaluation.severity.value.lower()
-            outcome.checks[f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"] = (
-                status
-            )
-        if not result.success:
-            failure = result.get_run_failure_event()
-            steps = ", ".join(result.get_failed_step_keys()) or "?"
-            outcome.error = f"failed steps: {steps}" + (
-                f" ({failure.message})" if failure and failure.message else ""
-            )
+        outcome = _outcome(result, workflow_id)
         outcomes.append(outcome)
-        out(_summary_line(outcome))
-    out(
-        f"outputs under {default_data_dir()};"
-        f" runs in the Dagster instance at {os.environ['DAGSTER_HOME']}"
-    )
+        out(summary_line(outcome))
+    out(f"outputs under {settings.data_dir()}; runs in the Dagster instance at {home}")
     return outcomes
 
 
 def _kpi_line(o: WorkflowOutcome) -> str | None:
     from .warehouse.report import KPI_RATES
 
-    kpis = o.metadata.get("workflow_kpis", {})
-    if "latest_week" not in kpis:
+    if "latest_week" not in o.kpis:
         return None
     rates = ", ".join(
-        f"{name.removesuffix('_rate').removesuffix('_share')} {float(kpis[name]):.0%}"
+        f"{name.removesuffix('_rate').removesuffix('_share')} {float(o.kpis[name]):.0%}"
         for name in KPI_RATES
-        if kpis.get(name) is not None
+        if o.kpis.get(name) is not None
     )
-    return f"    KPIs {kpis['latest_week']} ({kpis.get('calls', '?')} calls): {rates}"
+    return f"    KPIs {o.kpis['latest_week']} ({o.kpis.get('calls', '?')} calls): {rates}"
 
 
-def _summary_line(o: WorkflowOutcome) -> str:
+def summary_line(o: WorkflowOutcome) -> str:
+    """The lines printed for one workflow: state, rows, checks, run id, then its latest KPIs."""
     checks = list(o.checks.values())
     passed = checks.count("passed")
     warned = checks.count("warn")

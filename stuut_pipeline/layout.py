@@ -1,0 +1,113 @@
+"""The data layout: every directory, file name, glob and partition column under the data root.
+
+    raw/calls/workflow_id=<id>/calls.ndjson.zst       the API's records as received
+    parquet/<table>/workflow_id=<id>/part-0.parquet   the four flattened tables
+    marts/<rollup>/workflow_id=<id>/part-0.parquet    the rollups
+    warehouse/stuut.duckdb                            the analysts' DuckDB file
+    .staging/<label>-<token>/                         files being written (no published glob
+                                                      matches a dot-directory's `*.staged`)
+
+`workflow_id` is a Hive directory, never a column of the files. `parquet_scan` is the one
+DuckDB expression that reads a table or a mart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .stuut_api.discovery import is_valid_workflow_id
+
+#: Hive partition column of every dataset: a directory name, never a column of the files.
+PARTITION_COLUMN = "workflow_id"
+#: The one file of every published table or mart partition, replaced whole on each publish.
+PART_FILE = "part-0.parquet"
+#: The one file of a workflow's raw landing.
+RAW_FILE = "calls.ndjson.zst"
+RAW_DIR = "raw/calls"
+TABLES_DIR = "parquet"
+MARTS_DIR = "marts"
+STAGING_DIR = ".staging"
+WAREHOUSE_FILE = "warehouse/stuut.duckdb"
+
+
+class InvalidWorkflowIdError(ValueError):
+    """A workflow id that must not become a partition key or a path."""
+
+
+def checked_workflow_id(workflow_id: str) -> str:
+    """Return the id if it is safe as a partition key and path part, else raise a clear error."""
+    if not is_valid_workflow_id(workflow_id):
+        raise InvalidWorkflowIdError(
+            f"invalid workflow id {workflow_id!r}: ids must be 1-128 letters, digits, '_' or '-'"
+            " (e.g. otwfl_abc123), as the API sends them in a call's `workflow.id`."
+        )
+    return workflow_id
+
+
+def partition_dir(workflow_id: str) -> str:
+    """`workflow_id=<id>`: the Hive directory of one workflow partition."""
+    return f"{PARTITION_COLUMN}={checked_workflow_id(workflow_id)}"
+
+
+def raw_calls_dir(root: Path, workflow_id: str) -> Path:
+    """Directory of one workflow's raw landing."""
+    return Path(root) / RAW_DIR / partition_dir(workflow_id)
+
+
+def raw_calls_path(root: Path, workflow_id: str) -> Path:
+    """The published raw file of one workflow."""
+    return raw_calls_dir(root, workflow_id) / RAW_FILE
+
+
+def table_dir(root: Path, table: str) -> Path:
+    """Root of one flattened table's Hive-partitioned dataset."""
+    return Path(root) / TABLES_DIR / table
+
+
+def table_file(root: Path, table: str, workflow_id: str) -> Path:
+    """The published file of one table and workflow."""
+    return table_dir(root, table) / partition_dir(workflow_id) / PART_FILE
+
+
+def mart_dir(root: Path, rollup: str) -> Path:
+    """Root of one rollup's Hive-partitioned mart."""
+    return Path(root) / MARTS_DIR / rollup
+
+
+def mart_file(root: Path, rollup: str, workflow_id: str) -> Path:
+    """The published mart file of one rollup and workflow."""
+    return mart_dir(root, rollup) / partition_dir(workflow_id) / PART_FILE
+
+
+def dataset_glob(dataset_dir: Path) -> str:
+    """Glob of every published Parquet file of a table or mart directory."""
+    return str(Path(dataset_dir) / f"{PARTITION_COLUMN}=*" / "*.parquet")
+
+
+def staging_root(root: Path) -> Path:
+    """Where files are written before they are validated and moved into place."""
+    return Path(root) / STAGING_DIR
+
+
+def warehouse_path(root: Path) -> Path:
+    """The analysts' DuckDB database file."""
+    return Path(root) / WAREHOUSE_FILE
+
+
+def parquet_scan(pattern: str) -> str:
+    """The DuckDB `read_parquet(...)` expression over a Hive-partitioned glob.
+
+    `workflow_id` comes from the directory names, typed VARCHAR (without `hive_types`, DuckDB
+    would cast all-digit ids to integers); `union_by_name` lets files written before a column was
+    added be read beside newer ones.
+    """
+    literal = "'" + pattern.replace("'", "''") + "'"
+    return (
+        f"read_parquet({literal}, hive_partitioning = true, "
+        f"hive_types = {{'{PARTITION_COLUMN}': VARCHAR}}, union_by_name = true)"
+    )
+
+
+def table_scan(root: Path, table: str) -> str:
+    """`parquet_scan` of every partition of a flattened table."""
+    return parquet_scan(dataset_glob(table_dir(root, table)))
