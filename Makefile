@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
 CHROMIUM := /usr/bin/chromium
+DEPLOY_STAMP := $(VENV)/.installed-deploy
 
-.PHONY: install run test ui lint format bench bench-quick browser
+.PHONY: install run test ui lint format bench bench-quick browser deploy-deps postgres
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,10 +27,26 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+# The deploy extra (dagster-postgres, dagster-aws, dagster-k8s) for the Postgres-instance tests.
+$(DEPLOY_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,deploy]"
+	@touch $(DEPLOY_STAMP)
+
+deploy-deps: $(DEPLOY_STAMP)
+
+# Debian's PostgreSQL server for the throwaway test clusters. Debian installs initdb/postgres in
+# /usr/lib/postgresql/<major>/bin, not on PATH; the test helper looks there too.
+postgres:
+	@if command -v initdb >/dev/null && command -v postgres >/dev/null; then exit 0; fi; \
+	if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	$$sudo apt-get update -qq && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+
 run: install  ## install, then run the whole pipeline on the embedded simulator
 	$(BIN)/stuut-pipeline run
 
-test: install browser  ## install, then run lint and the test suite
+test: install deploy-deps browser postgres  ## install, then run lint and the test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -1,0 +1,1 @@
+"""Servers the tests start on loopback (throwaway, stopped in teardown)."""
