@@ -86,7 +86,7 @@ def latest_kpis(workflow_id: str) -> dict[str, float | int | str]:
     path = _warehouse_file()
     if not path.exists():
         return {}
-    with connection(path, read_only=True, lock_timeout=30.0) as con:
+    with connection(path, read_only=True) as con:
         return headline_figures(con, "workflow_kpis", workflow_id)
 
 

@@ -1,23 +1,22 @@
 """DuckDB warehouse over the flattened Parquet tables: rollups, AR KPIs and Parquet marts.
 
 A plain library (no Dagster). `contract` declares the rollups once; `sql/` holds every query;
-`db` connects, builds the views and rebuilds a rollup partition in one transaction; `validate`
-checks rollups against the source tables and the contract; `export` publishes the marts
-atomically; `build` runs one partition end to end; `report` renders what people look at.
+`views` builds one workflow's in-memory database (`partition_db`) over its Parquet files; `db`
+holds the SQL helpers and rebuilds a rollup partition; `validate` checks rollups against the
+source tables and the contract; `export` publishes the marts atomically; `build` runs one
+partition end to end; `catalog` publishes the analysts' DuckDB file of views over every table
+and mart; `report` renders what people look at.
 """
 
 from .build import RollupBuild, RollupCheckError, build_rollup
+from .catalog import CatalogPublish, catalog_statements, publish_catalog
 from .contract import ROLLUPS, WORKFLOW_ID_COLUMN, Rollup, get_rollup
 from .db import (
-    CALL_FACTS_VIEW,
-    SOURCE_VIEWS,
-    ViewsReport,
     WarehouseLockedError,
     connect,
     connection,
     count_rows,
     ensure_tables,
-    ensure_views,
     fetch_rollup,
     load_sql,
     rebuild_rollup,
@@ -35,6 +34,7 @@ from .validate import (
     validate_table_rows,
     validate_table_schema,
 )
+from .views import CALL_FACTS_VIEW, SOURCE_VIEWS, ViewsReport, partition_db
 
 __all__ = [
     "CALL_FACTS_VIEW",
@@ -42,6 +42,7 @@ __all__ = [
     "ROLLUPS",
     "SOURCE_VIEWS",
     "WORKFLOW_ID_COLUMN",
+    "CatalogPublish",
     "MartValidationError",
     "Rollup",
     "RollupBuild",
@@ -49,18 +50,20 @@ __all__ = [
     "ViewsReport",
     "WarehouseLockedError",
     "build_rollup",
+    "catalog_statements",
     "checks_for",
     "connect",
     "connection",
     "count_rows",
     "ensure_tables",
-    "ensure_views",
     "export_mart",
     "fetch_rollup",
     "get_rollup",
     "headline_figures",
     "latest_figures_markdown",
     "load_sql",
+    "partition_db",
+    "publish_catalog",
     "publish_mart",
     "rebuild_rollup",
     "reconciliation_outcomes",

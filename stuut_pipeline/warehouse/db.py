@@ -1,19 +1,16 @@
-"""The DuckDB database: connections, views over the Parquet tables, rollup tables and rebuilds.
+"""DuckDB basics: the SQL files and their parameters, quoting, connections, rollup tables.
 
-DuckDB allows one writing process per file (an exclusive file lock) and readers only while
-nothing writes: writers connect with `read_only=False` (waiting up to `lock_timeout` seconds for
-the lock), readers with `read_only=True`. Every statement here takes the workflow id as a
-parameter (`$workflow_id`), never pasted into the SQL text.
+Rollups are built in an in-memory database per workflow partition (`views.partition_db`); the
+only file is the analysts' catalog (`catalog.py`), opened read-only by readers. Every statement
+here takes the workflow id as a parameter (`$workflow_id`), never pasted into the SQL text.
 """
 
 from __future__ import annotations
 
-import glob
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -21,22 +18,13 @@ from typing import Any
 
 import duckdb
 
-from stuut_pipeline.flatten.contract import TABLES, TableContract
 from stuut_pipeline.layout import (
-    PARTITION_COLUMN,
     checked_workflow_id,
-    dataset_glob,
-    parquet_scan,
-    table_dir,
 )
 from stuut_pipeline.model import duckdb_type
 from stuut_pipeline.stuut_api.enums import CLASSIFICATIONS, SENTIMENTS
 
 from .contract import ROLLUPS, Rollup, get_rollup
-
-#: Views an analyst sees: the four flattened tables, and the per-call KPI flags.
-SOURCE_VIEWS: tuple[str, ...] = tuple(TABLES)
-CALL_FACTS_VIEW = "call_facts"
 
 #: Values every rollup parameter set may draw from (a query gets only those it names).
 _DOCUMENTED_VALUES: dict[str, Any] = {
@@ -89,6 +77,11 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def comment_sql(kind: str, name: str, text: str) -> str:
+    """`COMMENT ON` statement of a view, table or column (`name` already quoted)."""
+    return f"COMMENT ON {kind} {name} IS {quote_literal(text)}"
+
+
 def connect(
     db_path: str | Path, *, read_only: bool = False, lock_timeout: float = 0.0
 ) -> duckdb.DuckDBPyConnection:
@@ -138,71 +131,6 @@ def connection(
 
 
 # --------------------------------------------------------------------------------------------
-# Views over the Parquet tables
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ViewsReport:
-    """What `ensure_views` built: files per source table (0 = an empty, typed view)."""
-
-    files: dict[str, int]
-    missing_columns: dict[str, tuple[str, ...]]
-
-
-def _view_sql(table: TableContract, pattern: str | None, present: Mapping[str, str]) -> str:
-    """SELECT of a source view: every contract column (null if no file has it), then extras."""
-    items = []
-    for col in table.columns:
-        ident = quote_ident(col.name)
-        if col.name in present:
-            items.append(ident)
-        else:
-            items.append(f"CAST(NULL AS {duckdb_type(col.type)}) AS {ident}")
-    extras = [n for n in present if n not in table.column_names and n != PARTITION_COLUMN]
-    items += [quote_ident(n) for n in extras]
-    if pattern is None:
-        items.append(f"CAST(NULL AS VARCHAR) AS {PARTITION_COLUMN}")
-        return f"SELECT {', '.join(items)} WHERE false"
-    items.append(PARTITION_COLUMN)
-    return f"SELECT {', '.join(items)} FROM {parquet_scan(pattern)}"
-
-
-def _comment(con: duckdb.DuckDBPyConnection, kind: str, name: str, text: str) -> None:
-    con.execute(f"COMMENT ON {kind} {name} IS {quote_literal(text)}")
-
-
-def ensure_views(con: duckdb.DuckDBPyConnection, data_dir: Path) -> ViewsReport:
-    """(Re)create the views `calls`, `call_classifications`, `call_tasks`, `call_invoices` over
-    `<data>/parquet/<table>/workflow_id=<id>/*.parquet` (with `workflow_id` from the path), and
-    `call_facts`. A table with no file yet gets an empty view with the contract's columns.
-    """
-    files: dict[str, int] = {}
-    missing: dict[str, tuple[str, ...]] = {}
-    for name, table in TABLES.items():
-        pattern = dataset_glob(table_dir(Path(data_dir), name))
-        count = len(glob.glob(pattern))
-        files[name] = count
-        present: dict[str, str] = {}
-        if count:
-            described = con.execute(f"DESCRIBE SELECT * FROM {parquet_scan(pattern)}").fetchall()
-            present = {row[0]: row[1] for row in described}
-        missing[name] = tuple(c for c in table.column_names if count and c not in present)
-        select = _view_sql(table, pattern if count else None, present)
-        con.execute(f"CREATE OR REPLACE VIEW {quote_ident(name)} AS {select}")
-        _comment(con, "VIEW", quote_ident(name), table.description)
-    con.execute(load_sql("call_facts.sql"))
-    _comment(
-        con,
-        "VIEW",
-        CALL_FACTS_VIEW,
-        "One row per call with the per-call KPI flags (connected, voicemail, right-party "
-        "contact, promise to pay, dispute/complaint), UTC day and ISO week.",
-    )
-    return ViewsReport(files, {k: v for k, v in missing.items() if v})
-
-
-# --------------------------------------------------------------------------------------------
 # Rollup tables
 # --------------------------------------------------------------------------------------------
 
@@ -229,14 +157,10 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
         if rollup.name in existing:
             continue
         con.execute(table_ddl(rollup))
-        _comment(con, "TABLE", quote_ident(rollup.name), rollup.contract.description)
+        con.execute(comment_sql("TABLE", quote_ident(rollup.name), rollup.contract.description))
         for col in rollup.db_columns:
-            _comment(
-                con,
-                "COLUMN",
-                f"{quote_ident(rollup.name)}.{quote_ident(col.name)}",
-                col.description,
-            )
+            column = f"{quote_ident(rollup.name)}.{quote_ident(col.name)}"
+            con.execute(comment_sql("COLUMN", column, col.description))
         created.append(rollup.name)
     return created
 

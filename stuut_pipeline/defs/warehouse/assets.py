@@ -1,7 +1,8 @@
-"""Rollup assets: per workflow partition, rebuild a DuckDB rollup, check it, export its mart.
+"""Rollup assets: per workflow partition, build a rollup in memory, check it, publish its mart.
 
-Every asset writes the one DuckDB file, so all run in the Dagster pool `duckdb` (limit 1 in the
-instance's `dagster.yaml`): a backfill of many workflows never meets DuckDB's one-writer lock.
+Each build reads only its workflow's Parquet files in its own in-memory DuckDB: no file is locked,
+so rollups of different workflows run in parallel and no reader can block them. After the mart
+is published, the analysts' catalog is rebuilt if its definition changed.
 """
 
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ import dagster as dg
 
 from stuut_pipeline import warehouse as wh
 from stuut_pipeline.flatten.contract import TABLES
-from stuut_pipeline.layout import PART_FILE, checked_workflow_id
+from stuut_pipeline.layout import PART_FILE, WAREHOUSE_FILE, checked_workflow_id
 from stuut_pipeline.model import duckdb_type
 
 from ..metadata import check_results, check_specs, column_schema
@@ -19,7 +20,6 @@ from ..resources import DataDirResource
 from .resources import DuckDBWarehouse
 
 GROUP = "rollups"
-POOL = "duckdb"
 #: The flattened tables every rollup reads (a multi_asset of the ingest domain).
 SOURCE_TABLES = [dg.AssetKey(name) for name in TABLES]
 
@@ -32,9 +32,10 @@ def rollup_column_schema(rollup: wh.Rollup) -> dg.TableSchema:
 def _description(rollup: wh.Rollup, extra: str = "") -> str:
     return (
         f"{rollup.contract.description}{extra}\n\n"
-        f"Written to the DuckDB table `{rollup.name}` (delete + insert of the workflow's rows in "
-        "one transaction) and exported to "
-        f"`marts/{rollup.name}/workflow_id=<id>/{PART_FILE}` after its blocking checks pass."
+        "Built per workflow in an in-memory DuckDB over that workflow's Parquet files, checked,"
+        f" and published to `marts/{rollup.name}/workflow_id=<id>/{PART_FILE}` after its blocking"
+        f" checks pass; the view `{rollup.name}` of `{WAREHOUSE_FILE}` reads every workflow's"
+        " mart."
     )
 
 
@@ -53,7 +54,6 @@ def _asset_kwargs(rollup: wh.Rollup, extra_description: str = "") -> dict:
         "partitions_def": workflow_partitions,
         "group_name": GROUP,
         "kinds": {"duckdb", "parquet"},
-        "pool": POOL,
         "deps": SOURCE_TABLES,
         "check_specs": check_specs(rollup.name, wh.checks_for(rollup)),
         "metadata": {"dagster/column_schema": rollup_column_schema(rollup)},
@@ -78,14 +78,11 @@ def materialize_rollup(
     """Build one workflow partition of a rollup; on a failed blocking check, report and raise."""
     workflow_id = checked_workflow_id(context.partition_key)
     root = data_dir.root
-    db_path = warehouse.db_path(root)
-    with warehouse.connect(root) as con:
-        views = wh.ensure_views(con, root)
+    limits = {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}
+    with wh.partition_db(root, workflow_id, **limits) as (con, views):
         for table, columns in views.missing_columns.items():
             context.log.warning(f"{table}: no Parquet file has columns {list(columns)} (null)")
-        created = wh.ensure_tables(con)
-        if created:
-            context.log.info(f"created tables {created} in {db_path}")
+        wh.ensure_tables(con)
         try:
             build = wh.build_rollup(con, rollup, workflow_id, root)
         except wh.RollupCheckError as err:
@@ -101,13 +98,16 @@ def materialize_rollup(
             if rollup.name == "sentiment_rollup"
             else None
         )
+    catalog = wh.publish_catalog(root, warehouse.catalog_path(root))
+    if catalog.rebuilt:
+        context.log.info(f"rebuilt the analysts' catalog {catalog.path}")
     context.log.info(f"{rollup.name} of {workflow_id}: {build.rows} rows -> {build.mart_path}")
     metadata: dict[str, object] = {
         "dagster/row_count": build.rows,
         "dagster/uri": str(build.mart_path),
         "dagster/column_schema": rollup_column_schema(rollup),
-        "duckdb_path": dg.MetadataValue.path(str(db_path)),
-        "duckdb_table": rollup.name,
+        "duckdb_path": dg.MetadataValue.path(str(catalog.path)),
+        "duckdb_view": rollup.name,
         "mart_bytes": build.mart_path.stat().st_size,
         "source_files": dg.MetadataValue.json(views.files),
         "preview": dg.MetadataValue.md(preview),
