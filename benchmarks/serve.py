@@ -16,10 +16,14 @@ import json
 import sys
 import threading
 import time
+from pathlib import Path
 
-from stuut_pipeline.simulator import FaultConfig, SimulatorServer, StuutSimulator
-from stuut_pipeline.simulator.bench_store import BenchStore
-from stuut_pipeline.simulator.generator import GeneratorConfig
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_store import BenchStore  # noqa: E402
+
+from stuut_pipeline.simulator import FaultConfig, SimulatorServer, StuutSimulator  # noqa: E402
+from stuut_pipeline.simulator.generator import GeneratorConfig  # noqa: E402
 
 
 def build_simulator(
@@ -27,10 +31,10 @@ def build_simulator(
 ) -> tuple[StuutSimulator, BenchStore]:
     """A simulator serving `calls` calls of one workflow, with `latency_ms` added per request."""
     sim = StuutSimulator(
+        GeneratorConfig(seed=seed, n_workflows=1),
         n_calls=0,
         token=StuutSimulator.random_token(),
         faults=FaultConfig(latency_ms=latency_ms),
-        generator_config=GeneratorConfig(seed=seed, n_workflows=1),
     )
     store = BenchStore(sim.generator, calls, templates=templates)
     sim.store = store  # type: ignore[assignment]  # the store interface StuutSimulator uses

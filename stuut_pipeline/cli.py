@@ -22,12 +22,12 @@ def _serve(args: argparse.Namespace) -> int:
     token = args.token or StuutSimulator.random_token()
     print(f"generating {args.calls} calls over {args.workflows} workflows (seed {args.seed})...")
     simulator = StuutSimulator(
+        GeneratorConfig(
+            seed=args.seed, n_workflows=args.workflows, schema_drift_share=args.schema_drift
+        ),
         n_calls=args.calls,
         token=token,
         faults=faults,
-        generator_config=GeneratorConfig(
-            seed=args.seed, n_workflows=args.workflows, schema_drift_share=args.schema_drift
-        ),
     )
     server = SimulatorServer(simulator, host=args.host, port=args.port)
     print(f"Stuut API simulator serving {server.url}/v1/calls", flush=True)

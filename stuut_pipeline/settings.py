@@ -152,13 +152,13 @@ def embedded_simulator(sim: SimulatorSettings):  # -> StuutSimulator (imported l
     with _lock:
         if sim not in _simulators:
             _simulators[sim] = StuutSimulator(
-                n_calls=sim.calls,
-                generator_config=GeneratorConfig(
+                GeneratorConfig(
                     seed=sim.seed,
                     n_workflows=sim.workflows,
                     schema_drift_share=sim.schema_drift,
                     string_amount_share=sim.string_amounts,
                 ),
+                n_calls=sim.calls,
             )
         return _simulators[sim]
 

@@ -15,6 +15,7 @@ from stuut_pipeline.simulator import (
     SimulatorTransport,
     StuutSimulator,
 )
+from stuut_pipeline.simulator.generator import GeneratorConfig
 from stuut_pipeline.stuut_api import (
     CallsQuery,
     InvalidParameterError,
@@ -43,7 +44,7 @@ def fetch_ids(client: StuutClient, query: CallsQuery) -> tuple[list[str], object
 
 @pytest.fixture(scope="module")
 def plain_sim() -> StuutSimulator:
-    return StuutSimulator(n_calls=450, n_workflows=3, seed=11, token=TOKEN)
+    return StuutSimulator(GeneratorConfig(seed=11, n_workflows=3), n_calls=450, token=TOKEN)
 
 
 def in_process(sim: StuutSimulator, **kw) -> StuutClient:
@@ -166,7 +167,7 @@ def test_filters_match_the_records(plain_sim) -> None:
 
 @pytest.mark.parametrize("prefetch", [0, 2, 5])
 def test_pages_are_yielded_as_they_arrive_and_prefetched_within_a_bound(prefetch) -> None:
-    sim = StuutSimulator(n_calls=400, n_workflows=1, seed=3, token=TOKEN)
+    sim = StuutSimulator(GeneratorConfig(seed=3, n_workflows=1), n_calls=400, token=TOKEN)
     client = in_process(sim, concurrency=2, prefetch=prefetch)
     pages = iter(client.fetch_calls(CallsQuery(limit=10)))
     first = next(pages)
@@ -218,8 +219,6 @@ FAULTS = {
 
 
 def _schema_drift_config():
-    from stuut_pipeline.simulator.generator import GeneratorConfig
-
     return GeneratorConfig(seed=5, n_workflows=2, schema_drift_share=0.5)
 
 
@@ -227,9 +226,11 @@ def _schema_drift_config():
 @pytest.mark.parametrize("fault", [*FAULTS, "schema-drift"])
 def test_each_fault_still_yields_exactly_the_final_set(served, fault) -> None:
     if fault == "schema-drift":
-        sim = StuutSimulator(n_calls=160, token=TOKEN, generator_config=_schema_drift_config())
+        sim = StuutSimulator(_schema_drift_config(), n_calls=160, token=TOKEN)
     else:
-        sim = StuutSimulator(n_calls=160, n_workflows=2, seed=5, token=TOKEN, faults=FAULTS[fault])
+        sim = StuutSimulator(
+            GeneratorConfig(seed=5, n_workflows=2), n_calls=160, token=TOKEN, faults=FAULTS[fault]
+        )
     options = {"concurrency": 4, "max_attempts": 12, "sleep": no_sleep, "backoff_base": 0.001}
     workflows = sim.store.workflow_ids()
     if served == "http":
@@ -260,7 +261,10 @@ def test_each_fault_still_yields_exactly_the_final_set(served, fault) -> None:
 
 def test_drift_is_reported_as_duplicates_and_extra_pass() -> None:
     sim = StuutSimulator(
-        n_calls=100, n_workflows=1, seed=2, token=TOKEN, faults=FaultConfig(drift_inserts=3)
+        GeneratorConfig(seed=2, n_workflows=1),
+        n_calls=100,
+        token=TOKEN,
+        faults=FaultConfig(drift_inserts=3),
     )
     client = in_process(sim, concurrency=1)
     workflow = sim.store.workflow_ids()[0]

@@ -241,12 +241,12 @@ def test_invalid_workflow_id_never_reaches_the_filesystem(sim, data_dir, bad) ->
 def test_real_http_server_with_faults_gives_exactly_the_final_calls(data_dir) -> None:
     token = "tok-http-faults"
     simulator = StuutSimulator(
+        GeneratorConfig(seed=13, n_workflows=2),
         n_calls=260,
         token=token,
         faults=FaultConfig(
             rate_429=0.15, rate_500=0.15, retry_after_s=0.01, drift_inserts=6, drift_every=2
         ),
-        generator_config=GeneratorConfig(seed=13, n_workflows=2),
     )
     with SimulatorServer(simulator) as server, dg.instance_for_test() as instance:
         api = StuutApiResource(base_url=server.url, token=token, max_attempts=12, page_size=20)

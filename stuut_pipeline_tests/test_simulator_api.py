@@ -14,7 +14,8 @@ import httpx
 import orjson
 import pytest
 
-from stuut_pipeline.simulator import FaultConfig, StuutSimulator
+from stuut_pipeline.simulator import DEFAULT_TOKEN, FaultConfig, StuutSimulator
+from stuut_pipeline.simulator.generator import CallGenerator, GeneratorConfig
 from stuut_pipeline.stuut_api import CallsQuery, StuutClient
 
 TOKEN = "sim-test-token"
@@ -22,7 +23,7 @@ TOKEN = "sim-test-token"
 
 @pytest.fixture(scope="module")
 def sim() -> StuutSimulator:
-    return StuutSimulator(n_calls=120, n_workflows=2, seed=4, token=TOKEN)
+    return StuutSimulator(GeneratorConfig(seed=4, n_workflows=2), n_calls=120, token=TOKEN)
 
 
 def get(
@@ -90,6 +91,30 @@ def test_default_limit_is_50(sim) -> None:
     assert len(body["data"]) == 50 and body["next_page"] == 1
 
 
+@pytest.mark.parametrize(
+    "old_kwarg", [{"n_workflows": 5}, {"seed": 1}, {"generator_config": GeneratorConfig()}]
+)
+def test_seed_and_workflows_come_only_from_the_config(old_kwarg) -> None:
+    with pytest.raises(TypeError):
+        StuutSimulator(config=GeneratorConfig(n_workflows=3), **old_kwarg)  # contradictory
+    with pytest.raises(TypeError):
+        StuutSimulator(n_calls=5, **old_kwarg)  # what the old signature accepted
+
+
+def test_the_config_decides_the_served_account() -> None:
+    config = GeneratorConfig(seed=3, n_workflows=4)
+    sim = StuutSimulator(config, n_calls=50)
+    status, body = get(sim, [("limit", "200")], token=DEFAULT_TOKEN)
+    assert status == 200 and body["total_records"] == 50 and body["next_page"] is None
+    served_workflows = {c["workflow"]["id"] for c in body["data"] if c["workflow"]}
+    assert len(served_workflows) == 4
+    reference = CallGenerator(config)
+    assert served_workflows == set(reference.workflow_ids())
+    assert {c["id"] for c in body["data"]} == {reference.call_id(i) for i in range(50)}
+    other_seed = CallGenerator(GeneratorConfig(seed=4, n_workflows=4))
+    assert not served_workflows & set(other_seed.workflow_ids())
+
+
 def test_injected_faults_look_like_the_real_thing() -> None:
     sim = StuutSimulator(n_calls=10, token=TOKEN, faults=FaultConfig(rate_429=1.0, retry_after_s=3))
     answer = sim.handle("GET", "/v1/calls", [], {"authorization": f"Bearer {TOKEN}"})
@@ -143,7 +168,7 @@ def test_serve_command_runs_a_real_http_server() -> None:
             found = re.search(r"token: (\S+)", line)
             token = found.group(1) if found else None
         assert token, "".join(lines)
-        reference = StuutSimulator(n_calls=80, n_workflows=2, seed=9, token=token)
+        reference = StuutSimulator(GeneratorConfig(seed=9, n_workflows=2), n_calls=80, token=token)
         client = StuutClient(f"http://127.0.0.1:{port}", token)
         ids = set()
         for page in client.fetch_calls(CallsQuery(limit=30)):

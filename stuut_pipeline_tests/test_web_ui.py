@@ -24,10 +24,10 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 def simulated_workflows() -> list[str]:
     sim = StuutSimulator(
-        n_calls=int(SIM_ENV["STUUT_SIM_CALLS"]),
-        generator_config=GeneratorConfig(
+        GeneratorConfig(
             seed=int(SIM_ENV["STUUT_SIM_SEED"]), n_workflows=int(SIM_ENV["STUUT_SIM_WORKFLOWS"])
         ),
+        n_calls=int(SIM_ENV["STUUT_SIM_CALLS"]),
     )
     return sim.store.workflow_ids()
 

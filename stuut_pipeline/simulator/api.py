@@ -50,19 +50,21 @@ def _enum_msg(allowed: Sequence[str]) -> str:
 
 
 class StuutSimulator:
-    """A simulated Stuut account serving `GET /v1/calls` by the public contract."""
+    """A simulated Stuut account serving `GET /v1/calls` by the public contract.
+
+    `config` (seed, workflows, drift...) decides the account's calls; `n_calls` how many exist
+    at start; `faults` what goes wrong, and how often.
+    """
 
     def __init__(
         self,
+        config: GeneratorConfig | None = None,
         *,
         n_calls: int = 300,
-        n_workflows: int = 3,
-        seed: int = 0,
         token: str = DEFAULT_TOKEN,
         faults: FaultConfig | None = None,
-        generator_config: GeneratorConfig | None = None,
     ) -> None:
-        config = generator_config or GeneratorConfig(seed=seed, n_workflows=n_workflows)
+        config = config or GeneratorConfig()
         self.generator = CallGenerator(config)
         self.store = CallStore(self.generator, n_calls)
         self.faults = faults or FaultConfig()

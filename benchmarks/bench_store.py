@@ -12,8 +12,10 @@ twice, so Parquet dictionary/zstd compression sees realistic data, not repeats.
 
 Plug it into a `StuutSimulator` built with `n_calls=0` (the pools only):
 
-    sim = StuutSimulator(n_calls=0, generator_config=GeneratorConfig(n_workflows=1))
+    sim = StuutSimulator(GeneratorConfig(n_workflows=1), n_calls=0)
     sim.store = BenchStore(sim.generator, 200_000)
+
+Used by `serve.py` (a benchmark tool, not part of the product).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import overload
 
-from .generator import CallGenerator
-from .store import CallFilter
+from stuut_pipeline.simulator.generator import CallGenerator
+from stuut_pipeline.simulator.store import CallFilter
 
 _ALNUM = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 #: Ids created per call (the keys of the flattened tables and what they reference): the call's
