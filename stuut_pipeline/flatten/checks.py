@@ -18,7 +18,8 @@ MATCHES_CONTRACT = CheckSpec(
     " its schema equals the declared contract exactly (column names, order, Arrow types,"
     " nullability); the primary key is never null and never repeated; every child row's"
     " `call_id` exists in `calls` of the same workflow; each call's `classification_count`,"
-    " `task_count` and `invoice_count` equal its rows in the child tables. Column"
+    " `task_count` and `invoice_count` equal its rows in the child tables, and each"
+    " classification's `task_count` its rows in `call_tasks`. Column"
     " descriptions that drifted from the contract are reported in metadata only.",
     blocking=True,
 )

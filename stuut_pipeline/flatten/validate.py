@@ -2,7 +2,7 @@
 
 Blocking: files present, schema equal to the contract (names, order, types, nullability), primary
 keys unique and not null, every child row's `call_id` in `calls`, child counts of `calls` equal to
-the child tables' rows. Warnings: values outside the allowed enums, rows with `extra_fields`,
+the child tables' rows, each classification's `task_count` equal to its `call_tasks` rows. Warnings: values outside the allowed enums, rows with `extra_fields`,
 field descriptions that differ from the contract. Queries run in DuckDB with a memory limit
 (spilling to disk beyond it). Results are plain dataclasses (the Dagster layer maps them to
 AssetCheckResults).
@@ -227,6 +227,29 @@ def _child_counts(db: _Db, examples: int) -> CheckResult:
     )
 
 
+def _task_counts(db: _Db, examples: int) -> CheckResult:
+    """Each classification's `task_count` against its rows in `call_tasks`."""
+    sql = (
+        "SELECT p.call_id, p.classification_index, p.task_count, coalesce(c.n, 0) AS n"
+        " FROM call_classifications p LEFT JOIN (SELECT call_id, classification_index,"
+        " count(*) AS n FROM call_tasks GROUP BY ALL) c USING (call_id, classification_index)"
+        " WHERE p.task_count IS DISTINCT FROM coalesce(c.n, 0)"
+    )
+    (n,) = db.rows(f"SELECT count(*) FROM ({sql})")[0]
+    shown = db.rows(f"{sql} LIMIT {examples}") if n else []
+    return CheckResult(
+        "call_classifications.child_counts",
+        "call_classifications",
+        not n,
+        "blocking",
+        "task_count of every classification matches call_tasks"
+        if not n
+        else f"{n} classifications whose task_count differs from their call_tasks rows",
+        {"task_count": n} if n else {},
+        [f"{r[0]} #{r[1]}: task_count={r[2]}, call_tasks rows={r[3]}" for r in shown],
+    )
+
+
 def _enum_values(db: _Db, table: TableContract) -> CheckResult:
     counts: dict[str, int] = {}
     for column, allowed in table.enum_columns().items():
@@ -306,6 +329,7 @@ def validate_partition(
             checks.append(_extra_fields(db, table, max_examples))
         if set(present) == set(TABLES):
             checks.append(_child_counts(db, max_examples))
+            checks.append(_task_counts(db, max_examples))
     finally:
         db.close()
     return ValidationReport(checks, row_counts)
