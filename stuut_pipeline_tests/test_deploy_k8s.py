@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from stuut_pipeline.paths import PROJECT_ROOT
 
 from .servers.postgres import free_port

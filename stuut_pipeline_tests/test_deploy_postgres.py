@@ -11,8 +11,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 from dagster import DagsterEventType
-
 from stuut_pipeline.paths import PROJECT_ROOT
+
 from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
 
 DEPLOY_YAML = PROJECT_ROOT / "deploy" / "dagster.yaml"

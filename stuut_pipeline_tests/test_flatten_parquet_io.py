@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from stuut_pipeline.paths import InvalidWorkflowIdError, checked_workflow_id
 
 from stuut_pipeline.flatten.contract import PARTITION_KEY, TABLES
 from stuut_pipeline.flatten.flatten import FlatBatch, flatten_raw
@@ -19,7 +20,6 @@ from stuut_pipeline.flatten.parquet_io import (
     partition_file,
     published_files,
 )
-from stuut_pipeline.paths import InvalidWorkflowIdError, checked_workflow_id
 from stuut_pipeline.simulator.generator import CallGenerator, GeneratorConfig
 
 

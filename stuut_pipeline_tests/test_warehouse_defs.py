@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import orjson
 import pytest
+from stuut_pipeline.paths import PROJECT_ROOT
 
 from stuut_pipeline import warehouse as wh
 from stuut_pipeline.defs.ingest.resources import DataDirResource
@@ -18,7 +19,6 @@ from stuut_pipeline.defs.warehouse.assets import (
     workflow_kpis,
 )
 from stuut_pipeline.defs.warehouse.resources import DuckDBWarehouse, warehouse_from_env
-from stuut_pipeline.paths import PROJECT_ROOT
 from stuut_pipeline.simulator.generator import CallGenerator, GeneratorConfig
 from stuut_pipeline.warehouse import db as db_module
 

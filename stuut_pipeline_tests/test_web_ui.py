@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from stuut_pipeline.paths import PROJECT_ROOT
 
 from stuut_pipeline.flatten import TABLES
-from stuut_pipeline.paths import PROJECT_ROOT
 from stuut_pipeline.simulator import StuutSimulator
 from stuut_pipeline.simulator.generator import GeneratorConfig
 

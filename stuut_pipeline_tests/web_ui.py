@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-
 from stuut_pipeline.paths import PROJECT_ROOT
 
 LOCATION = "stuut_pipeline"

@@ -1,10 +1,11 @@
 """Checks of one written partition (staged or published) against the contract.
 
-Blocking: files present, schema equal to the contract (names, order, types, nullability), primary
-keys unique and not null, every child row's `call_id` in `calls`, child counts of `calls` equal to
-the child tables' rows, each classification's `task_count` equal to its `call_tasks` rows. Warnings: values outside the allowed enums, rows with `extra_fields`,
-field descriptions that differ from the contract. Queries run in DuckDB with a memory limit
-(spilling to disk beyond it). Results are plain dataclasses (the Dagster layer maps them to
+Blocking: files present, schema equal to the contract (names, order, types, nullability),
+primary keys unique and not null, every child row's `call_id` in `calls`, child counts of
+`calls` equal to the child tables' rows, each classification's `task_count` equal to its
+`call_tasks` rows. Warnings: values outside the allowed enums, rows with `extra_fields`, field
+descriptions that differ from the contract. Queries run in DuckDB with a memory limit (spilling
+to disk beyond it). Results are plain dataclasses (the Dagster layer maps them to
 AssetCheckResults).
 """
 
