@@ -192,12 +192,22 @@ class DataLocation:
         if pattern is not None:
             prefix = _literal_prefix(check_key(pattern))
         base = self.path(check_key(prefix, allow_empty=True))
-        selector = fs.FileSelector(base, recursive=True, allow_not_found=True)
         with self.errors(f"listing {self.uri(prefix)}"):
-            infos = self.filesystem.get_file_info(selector)
+            infos = self._list_recursive(base)
         cut = len(self.root) + 1
         keys = sorted(i.path[cut:] for i in infos if i.type == fs.FileType.File)
         return [k for k in keys if glob_match(k, pattern)] if pattern is not None else keys
+
+    def _list_recursive(self, base: str, attempts: int = 5) -> list[fs.FileInfo]:
+        """Every entry under `base`; a (local) tree changing while it is walked is walked again."""
+        selector = fs.FileSelector(base, recursive=True, allow_not_found=True)
+        for attempt in range(attempts):
+            try:
+                return self.filesystem.get_file_info(selector)
+            except FileNotFoundError:
+                if attempt == attempts - 1:
+                    raise
+        return []
 
     def exists(self, key: str) -> bool:
         """Whether `key` is a file."""
