@@ -160,7 +160,10 @@ class DataLocation:
             self.filesystem.get_file_info(fs.FileSelector(self.root, allow_not_found=True))
 
     def open_input_stream(self, key: str):
-        """A sequential reader of `key` (raises `FileNotFoundError` when missing)."""
+        """A sequential reader of `key` (`FileNotFoundError` when missing).
+
+        On S3 it reads by ranged GETs of 256 KiB: a read racing an overwrite can mix versions.
+        """
         with self.errors(f"reading {self.uri(key)}"):
             return self.filesystem.open_input_stream(self.path(check_key(key)))
 
@@ -183,8 +186,8 @@ class DataLocation:
             out.write(data)
 
     def read_bytes(self, key: str) -> bytes:
-        """The whole of `key` in one read."""
-        with self.errors(f"reading {self.uri(key)}"), self.open_input_stream(key) as src:
+        """The whole of `key`; on S3 by one GET (a stream would issue one GET per 256 KiB)."""
+        with self.errors(f"reading {self.uri(key)}"), self.open_input_file(key) as src:
             return src.read()
 
     def list_files(self, prefix: str = "", pattern: str | None = None) -> list[str]:

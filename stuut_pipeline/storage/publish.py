@@ -7,8 +7,12 @@ The promises, on local disk and on S3 alike:
 - only once the new object is visible are the OTHER objects of its partition directory deleted,
   so the partition is replaced whole and holds exactly the new object(s).
 
-Reader caveat on S3: a reader that fetches an object in several ranged GETs while the same key
-is overwritten may mix versions; local readers keep the old inode open instead.
+Reader caveat on S3 (seen with SeaweedFS, true of S3 in general): pyarrow reads an object by a
+HEAD then ranged GETs (256 KiB each for a stream, per column chunk for Parquet), with no ETag
+check. A read racing an overwrite of the same key can therefore be torn: the old size with the
+new bytes, or two versions mixed. The store itself never shows a partial object. Local readers
+keep the old inode open and are not affected. Publishing under a fresh name each time avoids it,
+at the price of a moment where both the old and the new object are listed.
 """
 
 from __future__ import annotations
