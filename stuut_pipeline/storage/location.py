@@ -153,7 +153,7 @@ class DataLocation:
             if info.type == fs.FileType.NotFound:
                 if not (self.s3 and self.s3.create_bucket):
                     raise StorageBucketError(
-                        f"bucket {self.bucket!r} not found at {self.where}: create it, or fix "
+                        f"bucket not found at {self.where}: create it, or fix "
                         "the bucket name in the data URL"
                     )
                 self.filesystem.create_dir(self.bucket)
