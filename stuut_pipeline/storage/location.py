@@ -165,7 +165,7 @@ class DataLocation:
         On S3 it reads by ranged GETs of 256 KiB: a read racing an overwrite can mix versions.
         """
         with self.errors(f"reading {self.uri(key)}"):
-            return self.filesystem.open_input_stream(self.path(check_key(key)))
+            return self.filesystem.open_input_stream(self.path(check_key(key)), compression=None)
 
     def open_input_file(self, key: str):
         """A random-access reader of `key` (for Parquet footers)."""
@@ -173,12 +173,15 @@ class DataLocation:
             return self.filesystem.open_input_file(self.path(check_key(key)))
 
     def open_output_stream(self, key: str):
-        """A writer of `key`; on S3 the object appears only when the stream is closed."""
+        """A writer of `key`; on S3 the object appears only when the stream is closed.
+
+        Bytes go through unchanged (no compression guessed from a `.zst`/`.gz` name).
+        """
         with self.errors(f"writing {self.uri(key)}"):
             path = self.path(check_key(key))
             if self.is_local:
                 self.filesystem.create_dir(path.rsplit("/", 1)[0], recursive=True)
-            return self.filesystem.open_output_stream(path)
+            return self.filesystem.open_output_stream(path, compression=None)
 
     def write_bytes(self, key: str, data: bytes) -> None:
         """Write `data` as the whole of `key`."""

@@ -83,3 +83,12 @@ def test_round_trip(location):
 
 def test_check_passes_on_a_reachable_location(location):
     location.check()
+
+
+def test_streams_never_compress_by_file_name(location):
+    payload = b'{"id": 1}\n' * 100
+    with location.open_output_stream("raw/calls/workflow_id=w/calls.ndjson.zst") as out:
+        out.write(payload)
+    with location.open_input_stream("raw/calls/workflow_id=w/calls.ndjson.zst") as src:
+        assert src.read() == payload
+    assert location.read_bytes("raw/calls/workflow_id=w/calls.ndjson.zst") == payload
