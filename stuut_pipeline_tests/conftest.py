@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+# Server fixtures for every test folder (SeaweedFS S3 starts only when a test asks for it).
+from stuut_pipeline_tests.servers.fixtures import s3_location, seaweedfs  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path, monkeypatch):

@@ -1,0 +1,41 @@
+"""Hive-partitioned Parquet datasets on a `DataLocation`, for pyarrow and DuckDB.
+
+DuckDB scans a `pyarrow.dataset.Dataset` registered with `con.register(name, dataset)` with
+projection and filter pushdown, so S3 data needs no DuckDB extension.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from .location import DataLocation, check_key
+
+PARTITION_COLUMN = "workflow_id"
+
+
+def hive_partitioning() -> ds.Partitioning:
+    """`workflow_id=<id>` directories, the id always a string."""
+    return ds.partitioning(pa.schema([(PARTITION_COLUMN, pa.string())]), flavor="hive")
+
+
+def dataset(
+    location: DataLocation, key_prefix: str, *, schema: pa.Schema | None = None
+) -> ds.Dataset:
+    """The Parquet files under `key_prefix` as one dataset with a `workflow_id` column.
+
+    Files and dirs starting with `.` or `_` are ignored. With no file yet, the dataset is empty
+    (with `schema` if given).
+    """
+    keys = location.list_files(check_key(key_prefix), f"{key_prefix}/*=*/*.parquet")
+    if not keys:
+        return ds.dataset([], schema=schema or pa.schema([(PARTITION_COLUMN, pa.string())]))
+    with location.errors(f"reading the dataset {location.uri(key_prefix)}"):
+        return ds.dataset(
+            [location.path(k) for k in keys],
+            schema=schema,
+            filesystem=location.filesystem,
+            format="parquet",
+            partitioning=hive_partitioning(),
+            partition_base_dir=location.path(key_prefix),
+        )
