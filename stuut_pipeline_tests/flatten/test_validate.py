@@ -13,20 +13,21 @@ from stuut_pipeline.flatten.contract import TABLES
 from stuut_pipeline.flatten.flatten import FlatBatch, flatten_raw
 from stuut_pipeline.flatten.parquet_io import PartitionWriter
 from stuut_pipeline.flatten.validate import validate_partition, validate_published
-from stuut_pipeline.simulator.generator import CallGenerator, GeneratorConfig
+
+from .. import factories
 
 WF = "otwfl_test"
 
 
 @cache
 def clean_batch() -> FlatBatch:
-    gen = CallGenerator(GeneratorConfig(seed=6))
+    gen = factories.generator(seed=6)
     return flatten_raw([gen.call_json(i) for i in range(80)])
 
 
 @cache
 def drift_batch() -> FlatBatch:
-    gen = CallGenerator(GeneratorConfig(seed=6, schema_drift_share=0.5, string_amount_share=0.5))
+    gen = factories.generator(seed=6, schema_drift_share=0.5, string_amount_share=0.5)
     return flatten_raw([gen.call_json(i) for i in range(80)])
 
 

@@ -1,5 +1,5 @@
 """The whole graph through Dagster: ingest + rollups for two workflows on a test instance, every
-rollup figure compared with the independent plain-Python computation of test_warehouse."""
+rollup figure compared with the independent plain-Python computation of reference.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from stuut_pipeline.defs.ingest.resources import DataDirResource, StuutApiResour
 from stuut_pipeline.defs.jobs import PIPELINE_JOB_NAME
 from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
 
-from .test_warehouse import EXPECTED, ROLLUP_NAMES, _compare, _keyed
+from ..reference import EXPECTED, ROLLUP_NAMES, compare, keyed
 
 SIM = SimulatorSettings(calls=260, workflows=3, seed=17, schema_drift=0.1, string_amounts=0.3)
 
@@ -66,6 +66,6 @@ def test_every_rollup_figure_matches_the_simulators_records(graph, rollup) -> No
             expected = EXPECTED[rollup](sim.store.records(wf))
             rows = wh.fetch_rollup(con, rollup, wf)
             assert {r.pop("workflow_id") for r in rows} == {wf}
-            _compare(rollup, _keyed(rollup, rows), expected)
+            compare(rollup, keyed(rollup, rows), expected)
             mart = pq.read_table(wh.mart_dir(data_dir, rollup, wf) / wh.MART_FILE).to_pylist()
-            _compare(rollup, _keyed(rollup, mart), expected)
+            compare(rollup, keyed(rollup, mart), expected)

@@ -21,8 +21,9 @@ from stuut_pipeline.simulator import FaultConfig, SimulatorServer, StuutSimulato
 from stuut_pipeline.simulator.generator import (
     DRIFT_CALL_FIELD,
     DRIFT_SENTIMENT,
-    GeneratorConfig,
 )
+
+from .. import factories
 
 ASSETS = [ingest_calls]
 TABLE_KEYS = [dg.AssetKey(t) for t in TABLES]
@@ -240,13 +241,14 @@ def test_invalid_workflow_id_never_reaches_the_filesystem(sim, data_dir, bad) ->
 
 def test_real_http_server_with_faults_gives_exactly_the_final_calls(data_dir) -> None:
     token = "tok-http-faults"
-    simulator = StuutSimulator(
-        n_calls=260,
+    simulator = factories.simulator(
+        calls=260,
+        workflows=2,
+        seed=13,
         token=token,
         faults=FaultConfig(
             rate_429=0.15, rate_500=0.15, retry_after_s=0.01, drift_inserts=6, drift_every=2
         ),
-        generator_config=GeneratorConfig(seed=13, n_workflows=2),
     )
     with SimulatorServer(simulator) as server, dg.instance_for_test() as instance:
         api = StuutApiResource(base_url=server.url, token=token, max_attempts=12, page_size=20)
@@ -263,7 +265,7 @@ def test_real_http_server_with_faults_gives_exactly_the_final_calls(data_dir) ->
 
 def test_an_api_outage_retries_the_step_and_a_bad_token_does_not(data_dir) -> None:
     token = "tok-outage"
-    down = StuutSimulator(n_calls=20, token=token, faults=FaultConfig(rate_500=1.0))
+    down = factories.simulator(calls=20, token=token, faults=FaultConfig(rate_500=1.0))
     workflow = down.store.workflow_ids()[0]
     with SimulatorServer(down) as server, dg.instance_for_test() as instance:
         outage = StuutApiResource(
@@ -299,10 +301,9 @@ def test_an_api_outage_retries_the_step_and_a_bad_token_does_not(data_dir) -> No
 def test_a_superseded_record_is_flattened_once_in_its_latest_version(data_dir) -> None:
     import httpx
 
-    from stuut_pipeline.simulator.generator import CallGenerator
     from stuut_pipeline.stuut_api import StuutClient
 
-    generator = CallGenerator(GeneratorConfig(seed=23, n_workflows=1))
+    generator = factories.generator(seed=23, n_workflows=1)
     workflow = generator.workflow_ids()[0]
     calls = [generator.call(i, workflow_id=workflow) for i in range(4)]
     newer = {**calls[0], "modified_at": "2027-01-01T00:00:00Z", "summary": "updated"}

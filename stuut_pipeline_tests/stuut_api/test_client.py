@@ -26,7 +26,8 @@ from stuut_pipeline.stuut_api import (
 )
 from stuut_pipeline.stuut_api.enums import CLASSIFICATIONS, SENTIMENTS
 
-TOKEN = "tok_Sup3rSecret-value-123"
+from .. import factories
+from ..factories import TOKEN
 
 
 def no_sleep(_: float) -> None:
@@ -43,7 +44,7 @@ def fetch_ids(client: StuutClient, query: CallsQuery) -> tuple[list[str], object
 
 @pytest.fixture(scope="module")
 def plain_sim() -> StuutSimulator:
-    return StuutSimulator(n_calls=450, n_workflows=3, seed=11, token=TOKEN)
+    return factories.simulator(calls=450, workflows=3, seed=11)
 
 
 def in_process(sim: StuutSimulator, **kw) -> StuutClient:
@@ -166,7 +167,7 @@ def test_filters_match_the_records(plain_sim) -> None:
 
 @pytest.mark.parametrize("prefetch", [0, 2, 5])
 def test_pages_are_yielded_as_they_arrive_and_prefetched_within_a_bound(prefetch) -> None:
-    sim = StuutSimulator(n_calls=400, n_workflows=1, seed=3, token=TOKEN)
+    sim = factories.simulator(calls=400, workflows=1, seed=3)
     client = in_process(sim, concurrency=2, prefetch=prefetch)
     pages = iter(client.fetch_calls(CallsQuery(limit=10)))
     first = next(pages)
@@ -217,19 +218,13 @@ FAULTS = {
 }
 
 
-def _schema_drift_config():
-    from stuut_pipeline.simulator.generator import GeneratorConfig
-
-    return GeneratorConfig(seed=5, n_workflows=2, schema_drift_share=0.5)
-
-
 @pytest.mark.parametrize("served", ["in-process", "http"])
 @pytest.mark.parametrize("fault", [*FAULTS, "schema-drift"])
 def test_each_fault_still_yields_exactly_the_final_set(served, fault) -> None:
     if fault == "schema-drift":
-        sim = StuutSimulator(n_calls=160, token=TOKEN, generator_config=_schema_drift_config())
+        sim = factories.simulator(calls=160, workflows=2, seed=5, schema_drift_share=0.5)
     else:
-        sim = StuutSimulator(n_calls=160, n_workflows=2, seed=5, token=TOKEN, faults=FAULTS[fault])
+        sim = factories.simulator(calls=160, workflows=2, seed=5, faults=FAULTS[fault])
     options = {"concurrency": 4, "max_attempts": 12, "sleep": no_sleep, "backoff_base": 0.001}
     workflows = sim.store.workflow_ids()
     if served == "http":
@@ -259,9 +254,7 @@ def test_each_fault_still_yields_exactly_the_final_set(served, fault) -> None:
 
 
 def test_drift_is_reported_as_duplicates_and_extra_pass() -> None:
-    sim = StuutSimulator(
-        n_calls=100, n_workflows=1, seed=2, token=TOKEN, faults=FaultConfig(drift_inserts=3)
-    )
+    sim = factories.simulator(calls=100, workflows=1, seed=2, faults=FaultConfig(drift_inserts=3))
     client = in_process(sim, concurrency=1)
     workflow = sim.store.workflow_ids()[0]
     ids, report = fetch_ids(client, CallsQuery(limit=10, workflow=workflow))
@@ -336,7 +329,7 @@ def test_422_is_not_retried_and_carries_the_servers_detail() -> None:
 
 
 def test_retries_exhausted_names_page_attempts_and_last_status() -> None:
-    sim = StuutSimulator(n_calls=30, token=TOKEN, faults=FaultConfig(rate_500=1.0))
+    sim = factories.simulator(calls=30, faults=FaultConfig(rate_500=1.0))
     client = in_process(sim, max_attempts=4, sleep=no_sleep)
     with pytest.raises(StuutRetriesExhausted) as info:
         list(client.fetch_calls())
@@ -389,9 +382,7 @@ def test_backoff_grows_exponentially_with_jitter() -> None:
 def test_token_never_appears_in_logs_errors_reprs_or_reports(caplog) -> None:
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
-    sim = StuutSimulator(
-        n_calls=60, token=TOKEN, faults=FaultConfig.with_rate(0.4, retry_after_s=0.0)
-    )
+    sim = factories.simulator(calls=60, faults=FaultConfig.with_rate(0.4, retry_after_s=0.0))
     server = SimulatorServer(sim).start()
     try:
         for base in (server.url, "http://sim.invalid"):
@@ -401,7 +392,7 @@ def test_token_never_appears_in_logs_errors_reprs_or_reports(caplog) -> None:
             list(fetch)
             texts += [repr(client), str(fetch.report.as_dict()), repr(fetch.report)]
             texts.append(repr(client._http.headers))
-        broken = StuutSimulator(n_calls=5, token=TOKEN, faults=FaultConfig(rate_500=1.0))
+        broken = factories.simulator(calls=5, faults=FaultConfig(rate_500=1.0))
         for client, error in [
             (StuutClient(server.url, TOKEN + "x"), StuutAuthError),
             (

@@ -17,12 +17,14 @@ import pytest
 from stuut_pipeline.simulator import FaultConfig, StuutSimulator
 from stuut_pipeline.stuut_api import CallsQuery, StuutClient
 
+from .. import factories
+
 TOKEN = "sim-test-token"
 
 
 @pytest.fixture(scope="module")
 def sim() -> StuutSimulator:
-    return StuutSimulator(n_calls=120, n_workflows=2, seed=4, token=TOKEN)
+    return factories.simulator(calls=120, workflows=2, seed=4, token=TOKEN)
 
 
 def get(
@@ -91,10 +93,12 @@ def test_default_limit_is_50(sim) -> None:
 
 
 def test_injected_faults_look_like_the_real_thing() -> None:
-    sim = StuutSimulator(n_calls=10, token=TOKEN, faults=FaultConfig(rate_429=1.0, retry_after_s=3))
+    sim = factories.simulator(
+        calls=10, token=TOKEN, faults=FaultConfig(rate_429=1.0, retry_after_s=3)
+    )
     answer = sim.handle("GET", "/v1/calls", [], {"authorization": f"Bearer {TOKEN}"})
     assert answer.status == 429 and answer.headers["retry-after"] == "3"
-    sim = StuutSimulator(n_calls=10, token=TOKEN, faults=FaultConfig(rate_malformed=1.0))
+    sim = factories.simulator(calls=10, token=TOKEN, faults=FaultConfig(rate_malformed=1.0))
     answer = sim.handle("GET", "/v1/calls", [], {"authorization": f"Bearer {TOKEN}"})
     assert answer.status == 200
     with pytest.raises(orjson.JSONDecodeError):
@@ -143,7 +147,7 @@ def test_serve_command_runs_a_real_http_server() -> None:
             found = re.search(r"token: (\S+)", line)
             token = found.group(1) if found else None
         assert token, "".join(lines)
-        reference = StuutSimulator(n_calls=80, n_workflows=2, seed=9, token=token)
+        reference = factories.simulator(calls=80, workflows=2, seed=9, token=token)
         client = StuutClient(f"http://127.0.0.1:{port}", token)
         ids = set()
         for page in client.fetch_calls(CallsQuery(limit=30)):
