@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import httpx
 import orjson
 import pyarrow.parquet as pq
 import pytest
@@ -22,8 +23,10 @@ from stuut_pipeline.simulator.generator import (
     DRIFT_CALL_FIELD,
     DRIFT_SENTIMENT,
 )
+from stuut_pipeline.stuut_api import StuutClient
 
 from .. import factories
+from ..transports import CountingTransport
 
 ASSETS = [ingest_calls]
 TABLE_KEYS = [dg.AssetKey(t) for t in TABLES]
@@ -283,7 +286,15 @@ def test_an_api_outage_retries_the_step_and_a_bad_token_does_not(data_dir) -> No
         assert "failed after 2 attempts" in failure and "HTTP 500" in failure
 
         requests_before = down.requests
-        bad_token = StuutApiResource(
+        sent = CountingTransport(httpx.HTTPTransport())
+
+        class CountedApi(StuutApiResource):
+            def client(self) -> StuutClient:
+                return StuutClient(
+                    self.base_url, self.token, transport=sent, max_attempts=self.max_attempts
+                )
+
+        bad_token = CountedApi(
             base_url=server.url,
             token="tok-Bad-Secret-991",
             max_attempts=2,
@@ -292,6 +303,7 @@ def test_an_api_outage_retries_the_step_and_a_bad_token_does_not(data_dir) -> No
         result = materialize(instance, data_dir, workflow, api=bad_token, raise_on_error=False)
         assert not result.success
         assert result.retry_attempts_for_node("ingest_calls") == 0
+        assert len(sent.sent) == 1  # one request in all: neither client nor step retried
         assert down.requests == requests_before  # refused before any page was served
         failure = result.get_step_failure_events()[0].step_failure_data.error.to_string()
         assert "STUUT_API_TOKEN" in failure and "tok-Bad-Secret-991" not in failure

@@ -47,15 +47,47 @@ def graph(tmp_path_factory):
     monkeypatch.undo()
 
 
+#: Every asset of the job, and every blocking (ERROR) check of each, as the README lists them.
+EXPECTED_ASSETS = {
+    "raw_calls",
+    "calls",
+    "call_classifications",
+    "call_tasks",
+    "call_invoices",
+    "sentiment_rollup",
+    "classification_rollup",
+    "workflow_kpis",
+}
+EXPECTED_BLOCKING_CHECKS = {
+    ("calls", "matches_contract"),
+    ("call_classifications", "matches_contract"),
+    ("call_tasks", "matches_contract"),
+    ("call_invoices", "matches_contract"),
+    ("sentiment_rollup", "schema_matches_contract"),
+    ("sentiment_rollup", "calls_reconciled"),
+    ("sentiment_rollup", "shares_sum_to_one"),
+    ("classification_rollup", "schema_matches_contract"),
+    ("classification_rollup", "classifications_reconciled"),
+    ("classification_rollup", "shares_sum_to_one"),
+    ("workflow_kpis", "schema_matches_contract"),
+    ("workflow_kpis", "calls_reconciled"),
+    ("workflow_kpis", "rates_in_range"),
+}
+
+
 def test_the_job_materialises_every_asset_and_passes_every_blocking_check(graph) -> None:
     _, _, _, results = graph
     for result in results.values():
         assert result.success
         keys = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-        assert {"raw_calls", "calls", *ROLLUP_NAMES} <= keys
-        for evaluation in result.get_asset_check_evaluations():
-            if evaluation.severity == dg.AssetCheckSeverity.ERROR:
-                assert evaluation.passed, (evaluation.asset_key, evaluation.check_name)
+        assert keys == EXPECTED_ASSETS
+        blocking = {
+            (e.asset_key.to_user_string(), e.check_name): e.passed
+            for e in result.get_asset_check_evaluations()
+            if e.severity == dg.AssetCheckSeverity.ERROR
+        }
+        assert set(blocking) == EXPECTED_BLOCKING_CHECKS
+        assert all(blocking.values()), [k for k, passed in blocking.items() if not passed]
 
 
 @pytest.mark.parametrize("rollup", ROLLUP_NAMES)

@@ -72,7 +72,10 @@ def test_unknown_path_is_404(sim) -> None:
 
 def test_envelope_and_paging(sim) -> None:
     workflow = sim.store.workflow_ids()[0]
-    expected = [c["id"] for c in sim.store.records(workflow)]
+    records = sorted(
+        sim.store.records(workflow), key=lambda c: (c["created_at"], c["id"]), reverse=True
+    )
+    expected = [c["id"] for c in records]  # newest first, as the API serves them
     ids, page, next_page = [], 0, 0
     while next_page is not None:
         status, body = get(sim, [("workflow", workflow), ("limit", "25"), ("page", str(page))])
