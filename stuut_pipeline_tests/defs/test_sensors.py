@@ -116,5 +116,5 @@ def test_invalid_ids_in_the_data_never_become_partitions(monkeypatch) -> None:
         assert "refused invalid workflow ids" in again.skip_reason.skip_message
         assert (
             "'../evil'" in again.skip_reason.skip_message
-            and repr("x" * 200) in again.skip_reason.skip_message
+            and "'" + "x" * 40 in again.skip_reason.skip_message  # shortened
         )
