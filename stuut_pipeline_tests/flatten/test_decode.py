@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -20,8 +19,7 @@ from stuut_pipeline.flatten.decode import (
 )
 
 from .. import factories
-
-PAGE = Path(__file__).resolve().parents[1] / "docs" / "stuut-api" / "list-calls.txt"
+from ..api_page import PAGE
 
 
 def page_call() -> dict[str, Any]:

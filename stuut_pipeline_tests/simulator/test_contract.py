@@ -14,7 +14,6 @@ import subprocess
 import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import orjson
 import pytest
@@ -46,9 +45,10 @@ from stuut_pipeline_tests.reference_shape import (
 )
 
 from .. import factories
+from ..api_page import REPO_ROOT
 
 SAMPLE_SIZE = 300
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 # call path of each enum query parameter documented on the page
 ENUM_PATHS = {
     "sentiment": "$.sentiment",
