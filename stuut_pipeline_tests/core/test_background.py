@@ -1,11 +1,27 @@
 """SerialWorker: order, back-pressure, failures raised to the caller, clean close."""
 
+import sys
 import threading
 import time
 
 import pytest
 
 from stuut_pipeline.background import SerialWorker
+
+
+def wait_blocked_in(ident: int, function: str, timeout: float = 10) -> None:
+    """Poll (with a deadline) until thread `ident` waits on a lock somewhere inside `function`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frame = sys._current_frames().get(ident)
+        names = []
+        while frame is not None:
+            names.append(frame.f_code.co_name)
+            frame = frame.f_back
+        if names and names[0] in ("wait", "join", "_wait_for_tstate_lock") and function in names:
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"thread never waited inside {function}: {names}")
 
 
 def test_calls_run_in_order_on_one_other_thread() -> None:
@@ -22,15 +38,21 @@ def test_calls_run_in_order_on_one_other_thread() -> None:
 
 def test_submit_waits_while_the_queue_is_full() -> None:
     release = threading.Event()
+    accepted = threading.Event()
     worker = SerialWorker("t", max_pending=1)
     worker.submit(release.wait)
-    waiter = threading.Thread(target=worker.submit, args=(lambda: None,))
+
+    def second() -> None:
+        worker.submit(lambda: None)
+        accepted.set()
+
+    waiter = threading.Thread(target=second)
     waiter.start()
-    time.sleep(0.2)
-    assert waiter.is_alive(), "a second call must wait for the first with max_pending=1"
+    wait_blocked_in(waiter.ident, "submit")  # fails if submit returned instead of waiting
+    assert waiter.is_alive() and not accepted.is_set()
     release.set()
     waiter.join(5)
-    assert not waiter.is_alive()
+    assert not waiter.is_alive() and accepted.is_set()
     worker.drain()
     worker.close()
 
@@ -43,8 +65,12 @@ def test_a_failure_is_raised_by_the_next_submit_or_drain() -> None:
     worker.submit(fail)
     with pytest.raises(OSError, match="disk full"):
         worker.drain()
+    gate, after = threading.Event(), threading.Event()
+    worker.submit(gate.wait)
     worker.submit(fail)
-    time.sleep(0.2)
+    worker.submit(after.set)
+    gate.set()
+    assert after.wait(5)  # the worker is serial: `fail` has finished
     with pytest.raises(OSError, match="disk full"):
         worker.submit(lambda: None)
     worker.close()
@@ -57,8 +83,16 @@ def test_close_drops_queued_calls_and_returns() -> None:
     worker.submit(release.wait)
     for i in range(3):
         worker.submit(lambda i=i: ran.append(i))
-    threading.Timer(0.2, release.set).start()
+    main = threading.get_ident()
+
+    def release_once_close_waits() -> None:
+        wait_blocked_in(main, "close")
+        release.set()
+
+    releaser = threading.Thread(target=release_once_close_waits)
+    releaser.start()
     worker.close()  # cancels the queued calls first, then waits for the running one
+    releaser.join(5)
     worker.drain()  # nothing left to wait for
     assert ran == []
     with pytest.raises(ValueError, match="max_pending"):

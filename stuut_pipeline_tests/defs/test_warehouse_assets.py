@@ -19,10 +19,11 @@ from stuut_pipeline.defs.warehouse.assets import (
     workflow_kpis,
 )
 from stuut_pipeline.defs.warehouse.resources import DuckDBWarehouse, warehouse_from_env
-from stuut_pipeline.simulator.generator import CallGenerator, GeneratorConfig
+from stuut_pipeline.paths import PROJECT_ROOT
 from stuut_pipeline.warehouse import db as db_module
 
-from .test_warehouse import _write_parquet
+from .. import factories
+from ..warehouse.inputs import write_parquet
 
 ASSETS = (sentiment_rollup, classification_rollup, workflow_kpis)
 
@@ -80,8 +81,8 @@ def _materialise(data_dir: Path, workflow_id: str, instance: dg.DagsterInstance)
 
 def test_materialisation_metadata_and_a_failed_blocking_check(tmp_path, monkeypatch):
     data_dir = tmp_path / "data"
-    gen = CallGenerator(GeneratorConfig(seed=4, n_workflows=1, no_workflow_share=0.0))
-    (wf,) = _write_parquet(data_dir, [orjson.loads(gen.call_json(i)) for i in range(80)])
+    gen = factories.generator(seed=4, n_workflows=1, no_workflow_share=0.0)
+    (wf,) = write_parquet(data_dir, [orjson.loads(gen.call_json(i)) for i in range(80)])
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("workflow", [wf])
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import json
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -16,10 +15,9 @@ from stuut_pipeline.flatten.contract import (
     checked_objects,
     contract_markdown,
 )
-from stuut_pipeline.stuut_api.enums import CLASSIFICATIONS, DIRECTIONS, SENTIMENTS
 
-REPO = Path(__file__).resolve().parents[1]
-PAGE = REPO / "docs" / "stuut-api" / "list-calls.txt"
+from ..api_page import PAGE, query_parameter_options
+from ..api_page import REPO_ROOT as REPO
 
 
 def page_example_call() -> dict[str, Any]:
@@ -188,15 +186,29 @@ def test_deep_objects_are_json_text_columns(table: str, columns: tuple[str, ...]
 
 
 @pytest.mark.parametrize(
-    ("table", "column", "allowed"),
+    ("table", "column", "parameter"),
     [
-        ("calls", "sentiment", SENTIMENTS),
-        ("calls", "direction", DIRECTIONS),
-        ("call_classifications", "classification", CLASSIFICATIONS),
+        ("calls", "sentiment", "sentiment"),
+        ("calls", "direction", "direction"),
+        ("call_classifications", "classification", "classification"),
     ],
 )
-def test_documented_enums(table: str, column: str, allowed: tuple[str, ...]) -> None:
-    assert TABLES[table].column(column).allowed == allowed
+def test_documented_enums(table: str, column: str, parameter: str) -> None:
+    """Each enum column allows exactly the options the reference page lists, in its order."""
+    documented = query_parameter_options(parameter)
+    assert TABLES[table].column(column).allowed == documented
+
+
+def test_the_reference_page_lists_these_options() -> None:
+    """The page, as parsed, says what a reader of it sees (so the parser cannot read nothing)."""
+    assert query_parameter_options("sentiment") == ("positive", "negative", "neutral", "unknown")
+    assert query_parameter_options("direction") == ("inbound", "outbound")
+    classifications = query_parameter_options("classification")
+    assert len(classifications) == 15
+    assert classifications[0] == "payment_inquiry" and classifications[-1] == "other"
+    assert {"payment_promise", "complaint", "wrong_contact", "not_available"} <= set(
+        classifications
+    )
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ import pytest
 from stuut_pipeline.paths import PROJECT_ROOT
 
 from stuut_pipeline.flatten import TABLES
-from stuut_pipeline.simulator import StuutSimulator
-from stuut_pipeline.simulator.generator import GeneratorConfig
+from stuut_pipeline.paths import PROJECT_ROOT
 
+from .. import factories
 from .web_ui import DagsterUI, start_dagster_ui
 
 SIM_ENV = {"STUUT_SIM_CALLS": "160", "STUUT_SIM_WORKFLOWS": "4", "STUUT_SIM_SEED": "5"}
@@ -23,11 +23,10 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 
 def simulated_workflows() -> list[str]:
-    sim = StuutSimulator(
-        GeneratorConfig(
-            seed=int(SIM_ENV["STUUT_SIM_SEED"]), n_workflows=int(SIM_ENV["STUUT_SIM_WORKFLOWS"])
-        ),
-        n_calls=int(SIM_ENV["STUUT_SIM_CALLS"]),
+    sim = factories.simulator(
+        calls=int(SIM_ENV["STUUT_SIM_CALLS"]),
+        workflows=int(SIM_ENV["STUUT_SIM_WORKFLOWS"]),
+        seed=int(SIM_ENV["STUUT_SIM_SEED"]),
     )
     return sim.store.workflow_ids()
 

@@ -1,5 +1,5 @@
 """The whole graph through Dagster: ingest + rollups for two workflows on a test instance, every
-rollup figure compared with the independent plain-Python computation of test_warehouse."""
+rollup figure compared with the independent plain-Python computation of reference.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from stuut_pipeline.defs.ingest.resources import DataDirResource, StuutApiResour
 from stuut_pipeline.defs.jobs import PIPELINE_JOB_NAME
 from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
 
-from .test_warehouse import EXPECTED, ROLLUP_NAMES, _compare, _keyed
+from ..reference import EXPECTED, ROLLUP_NAMES, compare, keyed
 
 SIM = SimulatorSettings(calls=260, workflows=3, seed=17, schema_drift=0.1, string_amounts=0.3)
 
@@ -47,15 +47,47 @@ def graph(tmp_path_factory):
     monkeypatch.undo()
 
 
+#: Every asset of the job, and every blocking (ERROR) check of each, as the README lists them.
+EXPECTED_ASSETS = {
+    "raw_calls",
+    "calls",
+    "call_classifications",
+    "call_tasks",
+    "call_invoices",
+    "sentiment_rollup",
+    "classification_rollup",
+    "workflow_kpis",
+}
+EXPECTED_BLOCKING_CHECKS = {
+    ("calls", "matches_contract"),
+    ("call_classifications", "matches_contract"),
+    ("call_tasks", "matches_contract"),
+    ("call_invoices", "matches_contract"),
+    ("sentiment_rollup", "schema_matches_contract"),
+    ("sentiment_rollup", "calls_reconciled"),
+    ("sentiment_rollup", "shares_sum_to_one"),
+    ("classification_rollup", "schema_matches_contract"),
+    ("classification_rollup", "classifications_reconciled"),
+    ("classification_rollup", "shares_sum_to_one"),
+    ("workflow_kpis", "schema_matches_contract"),
+    ("workflow_kpis", "calls_reconciled"),
+    ("workflow_kpis", "rates_in_range"),
+}
+
+
 def test_the_job_materialises_every_asset_and_passes_every_blocking_check(graph) -> None:
     _, _, _, results = graph
     for result in results.values():
         assert result.success
         keys = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-        assert {"raw_calls", "calls", *ROLLUP_NAMES} <= keys
-        for evaluation in result.get_asset_check_evaluations():
-            if evaluation.severity == dg.AssetCheckSeverity.ERROR:
-                assert evaluation.passed, (evaluation.asset_key, evaluation.check_name)
+        assert keys == EXPECTED_ASSETS
+        blocking = {
+            (e.asset_key.to_user_string(), e.check_name): e.passed
+            for e in result.get_asset_check_evaluations()
+            if e.severity == dg.AssetCheckSeverity.ERROR
+        }
+        assert set(blocking) == EXPECTED_BLOCKING_CHECKS
+        assert all(blocking.values()), [k for k, passed in blocking.items() if not passed]
 
 
 @pytest.mark.parametrize("rollup", ROLLUP_NAMES)
@@ -66,6 +98,6 @@ def test_every_rollup_figure_matches_the_simulators_records(graph, rollup) -> No
             expected = EXPECTED[rollup](sim.store.records(wf))
             rows = wh.fetch_rollup(con, rollup, wf)
             assert {r.pop("workflow_id") for r in rows} == {wf}
-            _compare(rollup, _keyed(rollup, rows), expected)
+            compare(rollup, keyed(rollup, rows), expected)
             mart = pq.read_table(wh.mart_dir(data_dir, rollup, wf) / wh.MART_FILE).to_pylist()
-            _compare(rollup, _keyed(rollup, mart), expected)
+            compare(rollup, keyed(rollup, mart), expected)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import httpx
 import orjson
 import pyarrow.parquet as pq
 import pytest
@@ -21,8 +22,11 @@ from stuut_pipeline.simulator import FaultConfig, SimulatorServer, StuutSimulato
 from stuut_pipeline.simulator.generator import (
     DRIFT_CALL_FIELD,
     DRIFT_SENTIMENT,
-    GeneratorConfig,
 )
+from stuut_pipeline.stuut_api import StuutClient
+
+from .. import factories
+from ..transports import CountingTransport
 
 ASSETS = [ingest_calls]
 TABLE_KEYS = [dg.AssetKey(t) for t in TABLES]
@@ -240,9 +244,10 @@ def test_invalid_workflow_id_never_reaches_the_filesystem(sim, data_dir, bad) ->
 
 def test_real_http_server_with_faults_gives_exactly_the_final_calls(data_dir) -> None:
     token = "tok-http-faults"
-    simulator = StuutSimulator(
-        GeneratorConfig(seed=13, n_workflows=2),
-        n_calls=260,
+    simulator = factories.simulator(
+        calls=260,
+        workflows=2,
+        seed=13,
         token=token,
         faults=FaultConfig(
             rate_429=0.15, rate_500=0.15, retry_after_s=0.01, drift_inserts=6, drift_every=2
@@ -263,7 +268,7 @@ def test_real_http_server_with_faults_gives_exactly_the_final_calls(data_dir) ->
 
 def test_an_api_outage_retries_the_step_and_a_bad_token_does_not(data_dir) -> None:
     token = "tok-outage"
-    down = StuutSimulator(n_calls=20, token=token, faults=FaultConfig(rate_500=1.0))
+    down = factories.simulator(calls=20, token=token, faults=FaultConfig(rate_500=1.0))
     workflow = down.store.workflow_ids()[0]
     with SimulatorServer(down) as server, dg.instance_for_test() as instance:
         outage = StuutApiResource(
@@ -281,7 +286,15 @@ def test_an_api_outage_retries_the_step_and_a_bad_token_does_not(data_dir) -> No
         assert "failed after 2 attempts" in failure and "HTTP 500" in failure
 
         requests_before = down.requests
-        bad_token = StuutApiResource(
+        sent = CountingTransport(httpx.HTTPTransport())
+
+        class CountedApi(StuutApiResource):
+            def client(self) -> StuutClient:
+                return StuutClient(
+                    self.base_url, self.token, transport=sent, max_attempts=self.max_attempts
+                )
+
+        bad_token = CountedApi(
             base_url=server.url,
             token="tok-Bad-Secret-991",
             max_attempts=2,
@@ -290,6 +303,7 @@ def test_an_api_outage_retries_the_step_and_a_bad_token_does_not(data_dir) -> No
         result = materialize(instance, data_dir, workflow, api=bad_token, raise_on_error=False)
         assert not result.success
         assert result.retry_attempts_for_node("ingest_calls") == 0
+        assert len(sent.sent) == 1  # one request in all: neither client nor step retried
         assert down.requests == requests_before  # refused before any page was served
         failure = result.get_step_failure_events()[0].step_failure_data.error.to_string()
         assert "STUUT_API_TOKEN" in failure and "tok-Bad-Secret-991" not in failure
@@ -299,10 +313,9 @@ def test_an_api_outage_retries_the_step_and_a_bad_token_does_not(data_dir) -> No
 def test_a_superseded_record_is_flattened_once_in_its_latest_version(data_dir) -> None:
     import httpx
 
-    from stuut_pipeline.simulator.generator import CallGenerator
     from stuut_pipeline.stuut_api import StuutClient
 
-    generator = CallGenerator(GeneratorConfig(seed=23, n_workflows=1))
+    generator = factories.generator(seed=23, n_workflows=1)
     workflow = generator.workflow_ids()[0]
     calls = [generator.call(i, workflow_id=workflow) for i in range(4)]
     newer = {**calls[0], "modified_at": "2027-01-01T00:00:00Z", "summary": "updated"}

@@ -59,7 +59,10 @@ def test_calls_without_workflow_are_counted(sim_env) -> None:
     with dg.instance_for_test() as instance:
         result = tick(instance)
         state = json.loads(result.cursor)
-        first_pages = sim_env.store.records()[: 200 * PAGES_PER_TICK]
+        newest_first = sorted(
+            sim_env.store.records(), key=lambda c: (c["created_at"], c["id"]), reverse=True
+        )
+        first_pages = newest_first[: 200 * PAGES_PER_TICK]
         assert state["calls_without_workflow"] == sum(1 for c in first_pages if not c["workflow"])
 
 
@@ -70,6 +73,14 @@ def test_ids_listed_by_hand_are_added_and_invalid_ones_refused(sim_env, monkeypa
         result = tick(instance)
         added = [k for r in result.dynamic_partitions_requests for k in r.partition_keys]
         assert added == ["otwfl_manual-1"]
+        # once nothing is new, the tick's skip reason names the refused ids
+        instance.add_dynamic_partitions("workflow", added)
+        again = tick(instance)
+        assert not again.dynamic_partitions_requests
+        assert (
+            "'../../etc'" in again.skip_reason.skip_message
+            and "'bad id'" in again.skip_reason.skip_message
+        )
 
 
 def test_invalid_ids_in_the_data_never_become_partitions(monkeypatch) -> None:
@@ -99,3 +110,11 @@ def test_invalid_ids_in_the_data_never_become_partitions(monkeypatch) -> None:
         added = [k for r in result.dynamic_partitions_requests for k in r.partition_keys]
         assert added == ["otwfl_ok"]
         assert json.loads(result.cursor)["calls_without_workflow"] == 1
+        instance.add_dynamic_partitions("workflow", added)
+        again = workflow_discovery_sensor(context)
+        assert not again.dynamic_partitions_requests
+        assert "refused invalid workflow ids" in again.skip_reason.skip_message
+        assert (
+            "'../evil'" in again.skip_reason.skip_message
+            and "'" + "x" * 40 in again.skip_reason.skip_message  # shortened
+        )

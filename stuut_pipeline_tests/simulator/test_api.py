@@ -18,12 +18,14 @@ from stuut_pipeline.simulator import DEFAULT_TOKEN, FaultConfig, StuutSimulator
 from stuut_pipeline.simulator.generator import CallGenerator, GeneratorConfig
 from stuut_pipeline.stuut_api import CallsQuery, StuutClient
 
+from .. import factories
+
 TOKEN = "sim-test-token"
 
 
 @pytest.fixture(scope="module")
 def sim() -> StuutSimulator:
-    return StuutSimulator(GeneratorConfig(seed=4, n_workflows=2), n_calls=120, token=TOKEN)
+    return factories.simulator(calls=120, workflows=2, seed=4, token=TOKEN)
 
 
 def get(
@@ -71,7 +73,10 @@ def test_unknown_path_is_404(sim) -> None:
 
 def test_envelope_and_paging(sim) -> None:
     workflow = sim.store.workflow_ids()[0]
-    expected = [c["id"] for c in sim.store.records(workflow)]
+    records = sorted(
+        sim.store.records(workflow), key=lambda c: (c["created_at"], c["id"]), reverse=True
+    )
+    expected = [c["id"] for c in records]  # newest first, as the API serves them
     ids, page, next_page = [], 0, 0
     while next_page is not None:
         status, body = get(sim, [("workflow", workflow), ("limit", "25"), ("page", str(page))])
@@ -116,10 +121,12 @@ def test_the_config_decides_the_served_account() -> None:
 
 
 def test_injected_faults_look_like_the_real_thing() -> None:
-    sim = StuutSimulator(n_calls=10, token=TOKEN, faults=FaultConfig(rate_429=1.0, retry_after_s=3))
+    sim = factories.simulator(
+        calls=10, token=TOKEN, faults=FaultConfig(rate_429=1.0, retry_after_s=3)
+    )
     answer = sim.handle("GET", "/v1/calls", [], {"authorization": f"Bearer {TOKEN}"})
     assert answer.status == 429 and answer.headers["retry-after"] == "3"
-    sim = StuutSimulator(n_calls=10, token=TOKEN, faults=FaultConfig(rate_malformed=1.0))
+    sim = factories.simulator(calls=10, token=TOKEN, faults=FaultConfig(rate_malformed=1.0))
     answer = sim.handle("GET", "/v1/calls", [], {"authorization": f"Bearer {TOKEN}"})
     assert answer.status == 200
     with pytest.raises(orjson.JSONDecodeError):
@@ -168,7 +175,7 @@ def test_serve_command_runs_a_real_http_server() -> None:
             found = re.search(r"token: (\S+)", line)
             token = found.group(1) if found else None
         assert token, "".join(lines)
-        reference = StuutSimulator(GeneratorConfig(seed=9, n_workflows=2), n_calls=80, token=token)
+        reference = factories.simulator(calls=80, workflows=2, seed=9, token=token)
         client = StuutClient(f"http://127.0.0.1:{port}", token)
         ids = set()
         for page in client.fetch_calls(CallsQuery(limit=30)):

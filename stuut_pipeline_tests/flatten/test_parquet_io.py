@@ -20,7 +20,10 @@ from stuut_pipeline.flatten.parquet_io import (
     partition_file,
     published_files,
 )
-from stuut_pipeline.simulator.generator import CallGenerator, GeneratorConfig
+from stuut_pipeline.paths import InvalidWorkflowIdError, checked_workflow_id
+from stuut_pipeline.simulator.generator import CallGenerator
+
+from .. import factories
 
 
 @pytest.fixture
@@ -32,7 +35,7 @@ def root(tmp_path: Path) -> Path:
 
 @cache
 def gen() -> CallGenerator:
-    return CallGenerator(GeneratorConfig(seed=5, schema_drift_share=0.2, string_amount_share=0.2))
+    return factories.generator(seed=5, schema_drift_share=0.2, string_amount_share=0.2)
 
 
 def batch_for(workflow: str, start: int, n: int) -> FlatBatch:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import threading
 import time
 
 import httpx
@@ -27,7 +29,9 @@ from stuut_pipeline.stuut_api import (
 )
 from stuut_pipeline.stuut_api.enums import CLASSIFICATIONS, SENTIMENTS
 
-TOKEN = "tok_Sup3rSecret-value-123"
+from .. import factories
+from ..factories import TOKEN
+from ..transports import CountingTransport, status_transport
 
 
 def no_sleep(_: float) -> None:
@@ -40,11 +44,6 @@ def fetch_ids(client: StuutClient, query: CallsQuery) -> tuple[list[str], object
     for page in fetch:
         ids.extend(r.record.id for r in page.records if not r.supersedes)
     return ids, fetch.report
-
-
-@pytest.fixture(scope="module")
-def plain_sim() -> StuutSimulator:
-    return StuutSimulator(GeneratorConfig(seed=11, n_workflows=3), n_calls=450, token=TOKEN)
 
 
 def in_process(sim: StuutSimulator, **kw) -> StuutClient:
@@ -135,8 +134,8 @@ def test_fetch_returns_exactly_each_workflows_calls(plain_sim, concurrency, limi
         assert report.duplicates_dropped == 0 and report.retries == 0
 
 
-def test_filters_match_the_records(plain_sim) -> None:
-    client = in_process(plain_sim)
+def test_filters_match_the_records(plain_sim, sim_client) -> None:
+    client = sim_client
     records = plain_sim.store.records()
     cases = [
         (
@@ -167,28 +166,57 @@ def test_filters_match_the_records(plain_sim) -> None:
 
 @pytest.mark.parametrize("prefetch", [0, 2, 5])
 def test_pages_are_yielded_as_they_arrive_and_prefetched_within_a_bound(prefetch) -> None:
-    sim = StuutSimulator(GeneratorConfig(seed=3, n_workflows=1), n_calls=400, token=TOKEN)
-    client = in_process(sim, concurrency=2, prefetch=prefetch)
+    sim = factories.simulator(calls=400, workflows=1, seed=3)
+    concurrency = 2
+    asked = {"pages": 0, "sent": 0}  # pages the consumer asked for (before each next()), sent
+    over_bound: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    class Bounded(SimulatorTransport):
+        """Checks, as each request is sent, that it is within the bound ahead of the consumer."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            with lock:
+                asked["sent"] += 1
+                if asked["sent"] > asked["pages"] + concurrency + prefetch:
+                    over_bound.append((asked["sent"], asked["pages"]))
+            return super().handle_request(request)
+
+    client = StuutClient(
+        "http://sim.invalid",
+        TOKEN,
+        transport=Bounded(sim),
+        concurrency=concurrency,
+        prefetch=prefetch,
+    )
     pages = iter(client.fetch_calls(CallsQuery(limit=10)))
+    asked["pages"] += 1
     first = next(pages)
     assert len(first.records) == 10
     assert sim.requests == 1  # page 0 tells total_records; nothing else was asked yet
+    asked["pages"] += 1
     next(pages)
     # While the consumer works on that page, the page threads keep fetching: 2 in flight and
     # `prefetch` more (the window refilled once by the page taken), never the 40 pages.
-    window = 1 + (2 + prefetch) + 1
+    window = 1 + (concurrency + prefetch) + 1
     deadline = time.monotonic() + 10
     while sim.requests < window and time.monotonic() < deadline:
         time.sleep(0.01)
-    time.sleep(0.3)
     assert sim.requests == window
-    assert sum(1 for _ in pages) == 38
+    rest = 0
+    while True:
+        asked["pages"] += 1
+        if next(pages, None) is None:
+            break
+        rest += 1
+    assert rest == 38
+    assert over_bound == []
     with pytest.raises(ValueError, match="prefetch"):
         in_process(sim, prefetch=-1)
 
 
-def test_raw_bytes_are_the_records_as_received(plain_sim) -> None:
-    client = in_process(plain_sim)
+def test_raw_bytes_are_the_records_as_received(plain_sim, sim_client) -> None:
+    client = sim_client
     workflow = plain_sim.store.workflow_ids()[0]
     by_id = {c["id"]: c for c in plain_sim.store.records(workflow)}
     for page in client.fetch_calls(CallsQuery(limit=100, workflow=workflow)):
@@ -218,19 +246,13 @@ FAULTS = {
 }
 
 
-def _schema_drift_config():
-    return GeneratorConfig(seed=5, n_workflows=2, schema_drift_share=0.5)
-
-
 @pytest.mark.parametrize("served", ["in-process", "http"])
 @pytest.mark.parametrize("fault", [*FAULTS, "schema-drift"])
 def test_each_fault_still_yields_exactly_the_final_set(served, fault) -> None:
     if fault == "schema-drift":
-        sim = StuutSimulator(_schema_drift_config(), n_calls=160, token=TOKEN)
+        sim = factories.simulator(calls=160, workflows=2, seed=5, schema_drift_share=0.5)
     else:
-        sim = StuutSimulator(
-            GeneratorConfig(seed=5, n_workflows=2), n_calls=160, token=TOKEN, faults=FAULTS[fault]
-        )
+        sim = factories.simulator(calls=160, workflows=2, seed=5, faults=FAULTS[fault])
     options = {"concurrency": 4, "max_attempts": 12, "sleep": no_sleep, "backoff_base": 0.001}
     workflows = sim.store.workflow_ids()
     if served == "http":
@@ -260,12 +282,7 @@ def test_each_fault_still_yields_exactly_the_final_set(served, fault) -> None:
 
 
 def test_drift_is_reported_as_duplicates_and_extra_pass() -> None:
-    sim = StuutSimulator(
-        GeneratorConfig(seed=2, n_workflows=1),
-        n_calls=100,
-        token=TOKEN,
-        faults=FaultConfig(drift_inserts=3),
-    )
+    sim = factories.simulator(calls=100, workflows=1, seed=2, faults=FaultConfig(drift_inserts=3))
     client = in_process(sim, concurrency=1)
     workflow = sim.store.workflow_ids()[0]
     ids, report = fetch_ids(client, CallsQuery(limit=10, workflow=workflow))
@@ -305,14 +322,22 @@ def test_newer_version_of_a_record_supersedes_the_older() -> None:
 # --- errors that are not retried, and errors after retries ---------------------------------
 
 
-def test_wrong_token_is_not_retried_and_says_what_to_fix(plain_sim) -> None:
+@pytest.mark.parametrize("status", [401, 403])
+def test_wrong_token_is_not_retried_and_says_what_to_fix(plain_sim, status, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    # 401: the simulator's answer to a wrong token; 403: a token the API knows but refuses
+    inner = SimulatorTransport(plain_sim) if status == 401 else status_transport(403, "Forbidden")
+    counting = CountingTransport(inner)
+    slept: list[float] = []
     client = StuutClient(
-        "http://sim.invalid", "wrong-token", transport=SimulatorTransport(plain_sim), sleep=no_sleep
+        "http://sim.invalid", "wrong-token", transport=counting, sleep=slept.append, max_attempts=5
     )
     before = plain_sim.requests
     with pytest.raises(StuutAuthError) as info:
         list(client.fetch_calls())
-    assert "STUUT_API_TOKEN" in str(info.value) and "401" in str(info.value)
+    assert "STUUT_API_TOKEN" in str(info.value) and f"HTTP {status}" in str(info.value)
+    assert len(counting.sent) == 1  # what the client sent: one request, no retry
+    assert slept == [] and "retry" not in caplog.text
     assert plain_sim.requests == before  # the simulator refused before counting a page request
 
 
@@ -340,7 +365,7 @@ def test_422_is_not_retried_and_carries_the_servers_detail() -> None:
 
 
 def test_retries_exhausted_names_page_attempts_and_last_status() -> None:
-    sim = StuutSimulator(n_calls=30, token=TOKEN, faults=FaultConfig(rate_500=1.0))
+    sim = factories.simulator(calls=30, faults=FaultConfig(rate_500=1.0))
     client = in_process(sim, max_attempts=4, sleep=no_sleep)
     with pytest.raises(StuutRetriesExhausted) as info:
         list(client.fetch_calls())
@@ -393,9 +418,7 @@ def test_backoff_grows_exponentially_with_jitter() -> None:
 def test_token_never_appears_in_logs_errors_reprs_or_reports(caplog) -> None:
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
-    sim = StuutSimulator(
-        n_calls=60, token=TOKEN, faults=FaultConfig.with_rate(0.4, retry_after_s=0.0)
-    )
+    sim = factories.simulator(calls=60, faults=FaultConfig.with_rate(0.4, retry_after_s=0.0))
     server = SimulatorServer(sim).start()
     try:
         for base in (server.url, "http://sim.invalid"):
@@ -405,7 +428,7 @@ def test_token_never_appears_in_logs_errors_reprs_or_reports(caplog) -> None:
             list(fetch)
             texts += [repr(client), str(fetch.report.as_dict()), repr(fetch.report)]
             texts.append(repr(client._http.headers))
-        broken = StuutSimulator(n_calls=5, token=TOKEN, faults=FaultConfig(rate_500=1.0))
+        broken = factories.simulator(calls=5, faults=FaultConfig(rate_500=1.0))
         for client, error in [
             (StuutClient(server.url, TOKEN + "x"), StuutAuthError),
             (
@@ -429,7 +452,7 @@ def test_token_never_appears_in_logs_errors_reprs_or_reports(caplog) -> None:
     finally:
         server.stop()
     texts.append(caplog.text)
-    assert any("retry" in t for t in texts)  # the logs were really captured
+    assert re.search(r"retry \d+/\d+ in", caplog.text)  # the retry warnings were captured
     for text in texts:
         assert TOKEN not in text
 

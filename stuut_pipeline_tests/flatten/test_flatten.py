@@ -21,16 +21,16 @@ from stuut_pipeline.simulator.generator import (
     DRIFT_INVOICE_FIELD,
     DRIFT_SENTIMENT,
     STRING_AMOUNT_FIELDS,
-    CallGenerator,
-    GeneratorConfig,
 )
+
+from .. import factories
 
 N = 300
 
 
 @cache
 def generated() -> tuple[list[dict], list[bytes], FlatBatch]:
-    gen = CallGenerator(GeneratorConfig(seed=1, schema_drift_share=0.3, string_amount_share=0.3))
+    gen = factories.generator(seed=1, schema_drift_share=0.3, string_amount_share=0.3)
     calls = [gen.call(i) for i in range(N)]
     raws = [orjson.dumps(c) for c in calls]
     return calls, raws, flatten_raw(raws)
@@ -222,7 +222,7 @@ def test_all_null_columns_keep_the_exact_schema() -> None:
 
 
 def test_only_string_amounts_keep_the_exact_schema() -> None:
-    gen = CallGenerator(GeneratorConfig(seed=2, string_amount_share=1.0))
+    gen = factories.generator(seed=2, string_amount_share=1.0)
     raws = [gen.call_json(i) for i in range(40)]
     batch = flatten_raw(raws)
     _schema_ok(batch)
@@ -230,7 +230,7 @@ def test_only_string_amounts_keep_the_exact_schema() -> None:
 
 
 def test_unparseable_values_become_null_and_are_kept_in_extra_fields() -> None:
-    gen = CallGenerator(GeneratorConfig(seed=4, max_invoices=3))
+    gen = factories.generator(seed=4, max_invoices=3)
     call = next(
         c for c in (gen.call(i) for i in range(100)) if c["invoices"] and c["classifications"]
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -18,9 +17,9 @@ from stuut_pipeline.flatten.decode import (
     decode_call,
     decode_calls,
 )
-from stuut_pipeline.simulator.generator import CallGenerator, GeneratorConfig
 
-PAGE = Path(__file__).resolve().parents[1] / "docs" / "stuut-api" / "list-calls.txt"
+from .. import factories
+from ..api_page import PAGE
 
 
 def page_call() -> dict[str, Any]:
@@ -54,7 +53,7 @@ def test_accepts_bytes_memoryview_and_raw(wrap: Any) -> None:
 
 
 def test_generator_records_decode_with_drift_exactly_where_injected() -> None:
-    gen = CallGenerator(GeneratorConfig(seed=3, schema_drift_share=0.3))
+    gen = factories.generator(seed=3, schema_drift_share=0.3)
     for i in range(150):
         record = decode_call(gen.call_json(i), i)
         assert record.id == gen.call_id(i)

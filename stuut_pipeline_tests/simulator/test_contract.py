@@ -14,7 +14,6 @@ import subprocess
 import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import orjson
 import pytest
@@ -29,7 +28,6 @@ from stuut_pipeline.simulator.generator import (
     NOT_CONNECTED_REASONS,
     STRING_AMOUNT_FIELDS,
     CallGenerator,
-    GeneratorConfig,
 )
 from stuut_pipeline_tests.reference_shape import (
     DATETIME,
@@ -46,8 +44,11 @@ from stuut_pipeline_tests.reference_shape import (
     reference_shape,
 )
 
+from .. import factories
+from ..api_page import REPO_ROOT
+
 SAMPLE_SIZE = 300
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 # call path of each enum query parameter documented on the page
 ENUM_PATHS = {
     "sentiment": "$.sentiment",
@@ -67,7 +68,7 @@ def shape() -> Node:
 
 @pytest.fixture(scope="module")
 def generator() -> CallGenerator:
-    return CallGenerator(GeneratorConfig(seed=7))
+    return factories.generator(seed=7)
 
 
 @pytest.fixture(scope="module")
@@ -201,13 +202,13 @@ def test_unicode_names_appear(calls: list[dict]) -> None:
 
 
 def test_deterministic_and_order_independent() -> None:
-    a = CallGenerator(GeneratorConfig(seed=3))
-    b = CallGenerator(GeneratorConfig(seed=3))
+    a = factories.generator(seed=3)
+    b = factories.generator(seed=3)
     forward = [a.call_json(i) for i in range(40)]
     backward = [b.call_json(i) for i in reversed(range(40))][::-1]
     assert forward == backward
     assert a.call_json(17) == forward[17]  # repeated calls too
-    other = CallGenerator(GeneratorConfig(seed=4))
+    other = factories.generator(seed=4)
     assert all(other.call_json(i) != forward[i] for i in range(40))
     assert a.workflow_ids() != other.workflow_ids()
 
@@ -216,11 +217,11 @@ def test_deterministic_across_processes() -> None:
     """Same bytes in processes with different string-hash salts (no `hash()` of strings)."""
     code = (
         "import hashlib\n"
-        "from stuut_pipeline.simulator.generator import CallGenerator, GeneratorConfig\n"
-        "g = CallGenerator(GeneratorConfig(seed=11, schema_drift_share=0.3))\n"
+        "from stuut_pipeline_tests import factories\n"
+        "g = factories.generator(seed=11, schema_drift_share=0.3)\n"
         "print(hashlib.sha256(b''.join(g.call_json(i) for i in range(25))).hexdigest())\n"
     )
-    local = CallGenerator(GeneratorConfig(seed=11, schema_drift_share=0.3))
+    local = factories.generator(seed=11, schema_drift_share=0.3)
     expected = hashlib.sha256(b"".join(local.call_json(i) for i in range(25))).hexdigest()
     for salt in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": salt, "PYTHONPATH": str(ROOT)}
@@ -323,7 +324,7 @@ def test_timestamps_are_ordered(calls: list[dict], generator: CallGenerator) -> 
 
 
 def test_created_at_spreads_over_the_span() -> None:
-    gen = CallGenerator(GeneratorConfig(span_days=60, span_calls=1000))
+    gen = factories.generator(span_days=60, span_calls=1000)
     first = _parse(gen.call(0)["created_at"])
     last = _parse(gen.call(999)["created_at"])
     assert timedelta(days=59) <= last - first <= timedelta(days=61)
@@ -380,10 +381,10 @@ def test_transcript_forms(calls: list[dict]) -> None:
 
 
 def test_no_workflow_share() -> None:
-    gen = CallGenerator(GeneratorConfig(seed=5))
+    gen = factories.generator(seed=5)
     none = sum(gen.call(i)["workflow"] is None for i in range(2000))
     assert 15 <= none <= 70  # 2% of 2000 = 40
-    half = CallGenerator(GeneratorConfig(seed=5, no_workflow_share=0.5))
+    half = factories.generator(seed=5, no_workflow_share=0.5)
     none = sum(half.call(i)["workflow"] is None for i in range(400))
     assert 150 <= none <= 250
 
@@ -410,8 +411,8 @@ def test_overrides(generator: CallGenerator) -> None:
 
 def test_schema_drift(shape: Node, calls: list[dict]) -> None:
     n = 400
-    drift_gen = CallGenerator(GeneratorConfig(seed=7, schema_drift_share=0.25))
-    plain_gen = CallGenerator(GeneratorConfig(seed=7))
+    drift_gen = factories.generator(seed=7, schema_drift_share=0.25)
+    plain_gen = factories.generator(seed=7)
     drifted = 0
     for i in range(n):
         call = orjson.loads(drift_gen.call_json(i))
@@ -442,8 +443,8 @@ def test_schema_drift(shape: Node, calls: list[dict]) -> None:
 
 
 def test_string_amounts() -> None:
-    gen = CallGenerator(GeneratorConfig(seed=9, string_amount_share=0.5))
-    plain = CallGenerator(GeneratorConfig(seed=9))
+    gen = factories.generator(seed=9, string_amount_share=0.5)
+    plain = factories.generator(seed=9)
     as_str = as_num = 0
     for i in range(300):
         call = orjson.loads(gen.call_json(i))
