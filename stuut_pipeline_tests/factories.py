@@ -38,4 +38,4 @@ def simulator(
 ) -> StuutSimulator:
     """A simulator of `calls` calls in `workflows` workflows; other generator knobs by keyword."""
     config = generator_config(seed=seed, n_workflows=workflows, **generator_overrides)
-    return StuutSimulator(n_calls=calls, token=token, faults=faults, generator_config=config)
+    return StuutSimulator(config, n_calls=calls, token=token, faults=faults)

@@ -8,7 +8,7 @@ import glob
 import os
 
 from stuut_pipeline import publish
-from stuut_pipeline.paths import staging_root
+from stuut_pipeline.layout import staging_root
 
 
 def _staged(data_dir, content: bytes):

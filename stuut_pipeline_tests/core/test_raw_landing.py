@@ -6,7 +6,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from stuut_pipeline.raw_landing import RawCallsLanding, iter_raw_lines, raw_calls_path
+from stuut_pipeline.layout import raw_calls_path
+from stuut_pipeline.raw_landing import RawCallsLanding, iter_raw_lines
 from stuut_pipeline.stuut_api.client import FetchedRecord, decode_key
 
 WF = "otwfl_landing"

@@ -14,9 +14,10 @@ import pytest
 import zstandard
 
 from stuut_pipeline.defs.ingest.assets import ingest_calls
-from stuut_pipeline.defs.ingest.resources import DataDirResource, StuutApiResource
-from stuut_pipeline.flatten import TABLES, duckdb_source
-from stuut_pipeline.raw_landing import raw_calls_path
+from stuut_pipeline.defs.ingest.resources import StuutApiResource
+from stuut_pipeline.defs.resources import DataDirResource
+from stuut_pipeline.flatten import TABLES
+from stuut_pipeline.layout import raw_calls_path, table_scan
 from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
 from stuut_pipeline.simulator import FaultConfig, SimulatorServer, StuutSimulator
 from stuut_pipeline.simulator.generator import (
@@ -67,7 +68,7 @@ def materialize(instance, data_dir, workflow, *, selection=None, api=None, raise
 
 
 def read(data_dir: Path, table: str, workflow: str | None = None):
-    sql = f"SELECT * FROM {duckdb_source(data_dir, table)}"
+    sql = f"SELECT * FROM {table_scan(data_dir, table)}"
     if workflow:
         sql += " WHERE workflow_id = ?"
     return duckdb.connect().sql(sql, params=[workflow] if workflow else None).to_arrow_table()

@@ -8,9 +8,9 @@ import dagster as dg
 import pytest
 
 from stuut_pipeline.definitions import defs
-from stuut_pipeline.defs.automation import automation_running
 from stuut_pipeline.defs.jobs import PIPELINE_JOB_NAME
 from stuut_pipeline.defs.schedules import nightly_pipeline_schedule
+from stuut_pipeline.settings import automation_running
 
 
 def evaluate(instance, when: datetime):

@@ -8,10 +8,9 @@ from pathlib import Path
 import dagster as dg
 import orjson
 import pytest
-from stuut_pipeline.paths import PROJECT_ROOT
 
 from stuut_pipeline import warehouse as wh
-from stuut_pipeline.defs.ingest.resources import DataDirResource
+from stuut_pipeline.defs.resources import DataDirResource
 from stuut_pipeline.defs.warehouse import resources as resources_module
 from stuut_pipeline.defs.warehouse.assets import (
     classification_rollup,
@@ -19,7 +18,8 @@ from stuut_pipeline.defs.warehouse.assets import (
     workflow_kpis,
 )
 from stuut_pipeline.defs.warehouse.resources import DuckDBWarehouse, warehouse_from_env
-from stuut_pipeline.paths import PROJECT_ROOT
+from stuut_pipeline.layout import mart_file, warehouse_path
+from stuut_pipeline.settings import PROJECT_ROOT
 from stuut_pipeline.warehouse import db as db_module
 
 from .. import factories
@@ -89,14 +89,14 @@ def test_materialisation_metadata_and_a_failed_blocking_check(tmp_path, monkeypa
     result = _materialise(data_dir, wf, instance)
     assert result.success
     (kpis,) = result.asset_materializations_for_node("workflow_kpis")
-    with wh.connection(wh.default_db_path(data_dir), read_only=True) as con:
+    with wh.connection(warehouse_path(data_dir), read_only=True) as con:
         assert kpis.metadata["dagster/row_count"].value == wh.count_rows(con, "workflow_kpis", wf)
     assert isinstance(kpis.metadata["connect_rate"], dg.FloatMetadataValue)
     assert "| week |" in kpis.metadata["preview"].value
     (sentiment,) = result.asset_materializations_for_node("sentiment_rollup")
     assert "│" in sentiment.metadata["sentiment_mix"].value
     assert all(e.passed for e in result.get_asset_check_evaluations())
-    mart = wh.mart_dir(data_dir, "sentiment_rollup", wf) / wh.MART_FILE
+    mart = mart_file(data_dir, "sentiment_rollup", wf)
     previous = mart.read_bytes()
 
     original = db_module.load_sql

@@ -9,8 +9,10 @@ import pytest
 
 from stuut_pipeline import warehouse as wh
 from stuut_pipeline.definitions import defs
-from stuut_pipeline.defs.ingest.resources import DataDirResource, StuutApiResource
+from stuut_pipeline.defs.ingest.resources import StuutApiResource
 from stuut_pipeline.defs.jobs import PIPELINE_JOB_NAME
+from stuut_pipeline.defs.resources import DataDirResource
+from stuut_pipeline.layout import mart_file, warehouse_path
 from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
 
 from ..reference import EXPECTED, ROLLUP_NAMES, compare, keyed
@@ -93,11 +95,11 @@ def test_the_job_materialises_every_asset_and_passes_every_blocking_check(graph)
 @pytest.mark.parametrize("rollup", ROLLUP_NAMES)
 def test_every_rollup_figure_matches_the_simulators_records(graph, rollup) -> None:
     sim, data_dir, workflows, _ = graph
-    with wh.connection(wh.default_db_path(data_dir), read_only=True) as con:
+    with wh.connection(warehouse_path(data_dir), read_only=True) as con:
         for wf in workflows:
             expected = EXPECTED[rollup](sim.store.records(wf))
             rows = wh.fetch_rollup(con, rollup, wf)
             assert {r.pop("workflow_id") for r in rows} == {wf}
             compare(rollup, keyed(rollup, rows), expected)
-            mart = pq.read_table(wh.mart_dir(data_dir, rollup, wf) / wh.MART_FILE).to_pylist()
+            mart = pq.read_table(mart_file(data_dir, rollup, wf)).to_pylist()
             compare(rollup, keyed(rollup, mart), expected)

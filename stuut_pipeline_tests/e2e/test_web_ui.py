@@ -7,10 +7,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from stuut_pipeline.paths import PROJECT_ROOT
 
 from stuut_pipeline.flatten import TABLES
-from stuut_pipeline.paths import PROJECT_ROOT
+from stuut_pipeline.settings import PROJECT_ROOT
 
 from .. import factories
 from .web_ui import DagsterUI, start_dagster_ui

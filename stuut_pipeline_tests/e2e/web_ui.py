@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from stuut_pipeline.paths import PROJECT_ROOT
+
+from stuut_pipeline.settings import PROJECT_ROOT
 
 LOCATION = "stuut_pipeline"
 REPOSITORY = "__repository__"

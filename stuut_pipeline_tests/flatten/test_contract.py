@@ -10,11 +10,11 @@ import pyarrow as pa
 import pytest
 
 from stuut_pipeline.flatten.contract import (
-    PARTITION_KEY,
     TABLES,
     checked_objects,
     contract_markdown,
 )
+from stuut_pipeline.layout import PARTITION_COLUMN
 
 from ..api_page import PAGE, query_parameter_options
 from ..api_page import REPO_ROOT as REPO
@@ -113,7 +113,7 @@ def test_checked_objects_declare_exactly_the_documented_keys() -> None:
 
 def test_no_table_has_the_partition_key_as_a_column() -> None:
     for table in TABLES.values():
-        assert PARTITION_KEY not in table.arrow_schema().names
+        assert PARTITION_COLUMN not in table.arrow_schema().names
         assert not any(c.source == "workflow.id" for c in table.columns)
 
 

@@ -10,17 +10,20 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from stuut_pipeline.paths import InvalidWorkflowIdError, checked_workflow_id
 
-from stuut_pipeline.flatten.contract import PARTITION_KEY, TABLES
+from stuut_pipeline.flatten.contract import TABLES
 from stuut_pipeline.flatten.flatten import FlatBatch, flatten_raw
 from stuut_pipeline.flatten.parquet_io import (
     PartitionWriter,
-    duckdb_source,
-    partition_file,
     published_files,
 )
-from stuut_pipeline.paths import InvalidWorkflowIdError, checked_workflow_id
+from stuut_pipeline.layout import (
+    PARTITION_COLUMN,
+    InvalidWorkflowIdError,
+    checked_workflow_id,
+    table_file,
+    table_scan,
+)
 from stuut_pipeline.simulator.generator import CallGenerator
 
 from .. import factories
@@ -47,8 +50,8 @@ def published_glob(root: Path) -> list[str]:
 
 
 def duck_count(root: Path, table: str, workflow: str | None = None) -> int:
-    where = f" WHERE {PARTITION_KEY} = '{workflow}'" if workflow else ""
-    sql = f"SELECT count(*) FROM {duckdb_source(root, table)}{where}"
+    where = f" WHERE {PARTITION_COLUMN} = '{workflow}'" if workflow else ""
+    sql = f"SELECT count(*) FROM {table_scan(root, table)}{where}"
     return duckdb.sql(sql).fetchall()[0][0]
 
 
@@ -68,18 +71,18 @@ def test_publish_layout_and_duckdb_reads_workflow_id_from_the_path(root: Path) -
     assert files["calls"] == root / "parquet" / "calls" / f"workflow_id={wf_a}" / "part-0.parquet"
     for name, table in TABLES.items():
         schema = pq.read_schema(files[name])
-        assert PARTITION_KEY not in schema.names
+        assert PARTITION_COLUMN not in schema.names
         assert schema.equals(table.arrow_schema(), check_metadata=False)
         assert duck_count(root, name, wf_a) == a[name].num_rows
         assert duck_count(root, name, wf_b) == b[name].num_rows
     rows = duckdb.sql(
-        f"SELECT {PARTITION_KEY}, count(*) FROM read_parquet("
+        f"SELECT {PARTITION_COLUMN}, count(*) FROM read_parquet("
         f"'{root}/parquet/calls/*/*.parquet', hive_partitioning = true) GROUP BY 1 ORDER BY 1"
     ).fetchall()
     assert rows == sorted([(wf_a, 60), (wf_b, 40)])
     joined = duckdb.sql(
-        f"SELECT count(*) FROM {duckdb_source(root, 'call_invoices')} i "
-        f"JOIN {duckdb_source(root, 'calls')} c USING ({PARTITION_KEY}, call_id)"
+        f"SELECT count(*) FROM {table_scan(root, 'call_invoices')} i "
+        f"JOIN {table_scan(root, 'calls')} c USING ({PARTITION_COLUMN}, call_id)"
     ).fetchall()[0][0]
     assert joined == a["call_invoices"].num_rows + b["call_invoices"].num_rows
     assert not list((root / ".staging").iterdir())
@@ -169,15 +172,15 @@ def test_leaving_without_publish_aborts(root: Path) -> None:
 def test_republish_replaces_and_removes_stale_files(root: Path) -> None:
     wf = gen().workflow_ids()[0]
     publish(root, wf, [batch_for(wf, 0, 70)])
-    stale = partition_file(root, "calls", wf).with_name("part-1.parquet")
-    stale.write_bytes(partition_file(root, "calls", wf).read_bytes())
+    stale = table_file(root, "calls", wf).with_name("part-1.parquet")
+    stale.write_bytes(table_file(root, "calls", wf).read_bytes())
     second = batch_for(wf, 200, 30)
     publish(root, wf, [second])
     assert not stale.exists()
     assert len(published_glob(root)) == len(TABLES)
     for name in TABLES:
         assert duck_count(root, name) == second[name].num_rows
-    ids = duckdb.sql(f"SELECT call_id FROM {duckdb_source(root, 'calls')}").fetchall()
+    ids = duckdb.sql(f"SELECT call_id FROM {table_scan(root, 'calls')}").fetchall()
     assert sorted(i for (i,) in ids) == sorted(second["calls"].column("call_id").to_pylist())
 
 
@@ -201,7 +204,7 @@ def test_published_schema_round_trips_descriptions(root: Path) -> None:
 def test_numeric_looking_partition_stays_a_string(root: Path) -> None:
     publish(root, "12345", [batch_for(gen().workflow_ids()[0], 0, 3)])
     ((value,),) = duckdb.sql(
-        f"SELECT DISTINCT {PARTITION_KEY} FROM {duckdb_source(root, 'calls')}"
+        f"SELECT DISTINCT {PARTITION_COLUMN} FROM {table_scan(root, 'calls')}"
     ).fetchall()
     assert value == "12345"
 
@@ -213,7 +216,7 @@ def test_invalid_partitions_are_refused_before_touching_disk(root: Path, partiti
     with pytest.raises(InvalidWorkflowIdError, match="invalid workflow id"):
         PartitionWriter(root, partition)
     with pytest.raises(InvalidWorkflowIdError):
-        partition_file(root, "calls", partition)
+        table_file(root, "calls", partition)
     assert list(root.iterdir()) == []
 
 
@@ -233,9 +236,9 @@ def test_duckdb_globs_match_dot_directories(root: Path) -> None:
 
 def test_a_file_column_named_like_the_partition_key_would_be_shadowed(root: Path) -> None:
     """Why no table has a workflow_id column: DuckDB silently prefers the directory's value."""
-    path = root / "t" / f"{PARTITION_KEY}=from_path" / "part-0.parquet"
+    path = root / "t" / f"{PARTITION_COLUMN}=from_path" / "part-0.parquet"
     path.parent.mkdir(parents=True)
-    pq.write_table(pa.table({"x": [1], PARTITION_KEY: ["from_file"]}), path)
+    pq.write_table(pa.table({"x": [1], PARTITION_COLUMN: ["from_file"]}), path)
     source = f"read_parquet('{root}/t/*/*.parquet', hive_partitioning = true)"
-    rows = duckdb.sql(f"SELECT {PARTITION_KEY} FROM {source}").fetchall()
+    rows = duckdb.sql(f"SELECT {PARTITION_COLUMN} FROM {source}").fetchall()
     assert rows == [("from_path",)]

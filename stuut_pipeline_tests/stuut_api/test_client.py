@@ -17,7 +17,6 @@ from stuut_pipeline.simulator import (
     SimulatorTransport,
     StuutSimulator,
 )
-from stuut_pipeline.simulator.generator import GeneratorConfig
 from stuut_pipeline.stuut_api import (
     CallsQuery,
     InvalidParameterError,

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 
 from stuut_pipeline import warehouse as wh
 from stuut_pipeline.flatten.flatten import flatten_raw
+from stuut_pipeline.layout import mart_file, warehouse_path
 
 from .. import factories
 from ..reference import ROLLUP_NAMES, call_time, week_start
@@ -79,20 +80,21 @@ def write_parquet(data_dir: Path, records: list[dict]) -> dict[str, list[dict]]:
 
 
 def build_all(data_dir: Path, workflow_ids, *, time_zone: str | None = None) -> None:
-    """Views, tables and every rollup of `workflow_ids` (in a session of `time_zone`)."""
-    with wh.connection(wh.default_db_path(data_dir)) as con:
-        if time_zone:
-            con.execute(f"SET TimeZone = '{time_zone}'")
-        wh.ensure_views(con, data_dir)
-        wh.ensure_tables(con)
-        for wf in workflow_ids:
+    """Every rollup of `workflow_ids`, each workflow in its own in-memory database (in a session
+    of `time_zone`), then the analysts' catalog."""
+    for wf in workflow_ids:
+        with wh.partition_db(data_dir, wf) as (con, _):
+            if time_zone:
+                con.execute(f"SET TimeZone = '{time_zone}'")
+            wh.ensure_tables(con)
             for name in ROLLUP_NAMES:
                 wh.build_rollup(con, name, wf, data_dir)
+    wh.publish_catalog(data_dir, warehouse_path(data_dir))
 
 
 def mart_rows(data_dir: Path, rollup: str, wf: str) -> list[dict]:
     """The rows of one workflow's published mart file."""
-    return pq.read_table(wh.mart_dir(data_dir, rollup, wf) / wh.MART_FILE).to_pylist()
+    return pq.read_table(mart_file(data_dir, rollup, wf)).to_pylist()
 
 
 def build_inputs(data_dir: Path, records: list[dict]) -> dict[str, list[dict]]:

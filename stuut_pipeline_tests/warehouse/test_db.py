@@ -1,10 +1,9 @@
-"""Connections, views over the Parquet tables, and parameterised SQL."""
+"""The in-memory partition database, the analysts' catalog, connections, parameterised SQL."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from stuut_pipeline import warehouse as wh
+from stuut_pipeline.layout import mart_file, warehouse_path
 from stuut_pipeline.simulator.generator import CLASSIFICATIONS
 
 from ..reference import (
@@ -22,7 +22,7 @@ from ..reference import (
 
 def test_views_show_every_table_with_workflow_id(built_once):
     data_dir, by_wf = built_once
-    with wh.connection(wh.default_db_path(data_dir), read_only=True) as con:
+    with wh.connection(warehouse_path(data_dir), read_only=True) as con:
         for view in (*wh.SOURCE_VIEWS, wh.CALL_FACTS_VIEW):
             columns = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()]
             assert "workflow_id" in columns
@@ -34,8 +34,7 @@ def test_views_show_every_table_with_workflow_id(built_once):
 
 def test_views_and_rollups_on_an_empty_data_dir(tmp_path):
     data_dir = tmp_path / "data"
-    with wh.connection(wh.default_db_path(data_dir)) as con:
-        report = wh.ensure_views(con, data_dir)
+    with wh.partition_db(data_dir, "otwfl_empty") as (con, report):
         assert report.files == dict.fromkeys(wh.SOURCE_VIEWS, 0)
         wh.ensure_tables(con)
         columns = [r[0] for r in con.execute("DESCRIBE calls").fetchall()]
@@ -44,15 +43,18 @@ def test_views_and_rollups_on_an_empty_data_dir(tmp_path):
         build = wh.build_rollup(con, "classification_rollup", "otwfl_empty", data_dir)
         assert build.rows == len(CLASSIFICATIONS) and all(c.passed for c in build.checks)
         assert wh.build_rollup(con, "workflow_kpis", "otwfl_empty", data_dir).rows == 0
-    assert (
-        pq.read_table(wh.mart_dir(data_dir, "workflow_kpis", "otwfl_empty") / wh.MART_FILE).num_rows
-        == 0
-    )
+    assert pq.read_table(mart_file(data_dir, "workflow_kpis", "otwfl_empty")).num_rows == 0
+    catalog = wh.publish_catalog(tmp_path / "empty", warehouse_path(tmp_path / "empty"))
+    with wh.connection(catalog.path, read_only=True) as con:
+        for view in (*wh.SOURCE_VIEWS, wh.CALL_FACTS_VIEW, *ROLLUP_NAMES):
+            assert con.execute(f"SELECT count(*) FROM {view}").fetchone()[0] == 0
+        columns = [r[0] for r in con.execute("DESCRIBE workflow_kpis").fetchall()]
+        assert columns[:2] == ["workflow_id", "week_start"]
 
 
 def test_read_only_connection_reads_while_nothing_writes(built_once):
     data_dir, by_wf = built_once
-    with wh.connection(wh.default_db_path(data_dir), read_only=True) as con:
+    with wh.connection(warehouse_path(data_dir), read_only=True) as con:
         n = con.execute("SELECT count(*) FROM calls").fetchone()[0]
         assert n == sum(len(v) for v in by_wf.values())
         assert con.execute("SELECT count(*) FROM workflow_kpis").fetchone()[0] > 0
@@ -64,41 +66,66 @@ def test_read_only_connection_reads_while_nothing_writes(built_once):
 
 _HOLDER = """
 import sys, duckdb
-con = duckdb.connect(sys.argv[1])
-print("locked", flush=True)
-sys.stdin.read()
+con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "ro")
+print(con.execute("SELECT count(*) FROM workflow_kpis").fetchone()[0], flush=True)
+sys.stdin.readline()
+print(con.execute("SELECT count(*) FROM workflow_kpis").fetchone()[0], flush=True)
 con.close()
 """
 
 
-def test_a_lock_held_elsewhere_is_reported_then_waited_for(built_once):
-    data_dir, _ = built_once
-    db = wh.default_db_path(data_dir)
+@pytest.mark.parametrize("mode", ["ro", "rw"])
+def test_a_reader_holding_the_catalog_never_blocks_a_rebuild(built, mode):
+    """An analyst's open connection (read-only, or read-write as the DuckDB CLI opens it) keeps
+    reading the old file; the rebuild replaces it without waiting, and a new connection reads
+    the new file."""
+    data_dir, by_wf = built
+    db = warehouse_path(data_dir)
     holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, str(db)],
+        [sys.executable, "-c", _HOLDER, str(db), mode],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
-        assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(wh.WarehouseLockedError, match="locked by another process"):
-            wh.connect(db, read_only=True, lock_timeout=0)
-        result: dict[str, Any] = {}
-
-        def wait_for_lock() -> None:
-            with wh.connection(db, read_only=True, lock_timeout=120) as con:
-                result["rows"] = con.execute("SELECT count(*) FROM sentiment_rollup").fetchone()[0]
-
-        waiter = threading.Thread(target=wait_for_lock)
-        waiter.start()
-        holder.stdin.close()
-        waiter.join()
-        assert result["rows"] > 0
+        before = int(holder.stdout.readline())
+        assert before > 0
+        inode = db.stat().st_ino
+        db.with_name(db.name + ".definition").unlink()  # force a rebuild
+        assert wh.publish_catalog(data_dir, db).rebuilt
+        assert db.stat().st_ino != inode
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert int(holder.stdout.readline()) == before  # the held file still answers
+        with wh.connection(db, read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM workflow_kpis").fetchone()[0] == before
     finally:
         if holder.poll() is None:
             holder.kill()
         holder.wait()
+    assert not list(db.parent.glob(".*.tmp")), "no temporary catalog left behind"
+
+
+def test_the_catalog_is_rebuilt_only_when_its_definition_changes(built):
+    data_dir, _ = built
+    db = warehouse_path(data_dir)
+    first = wh.publish_catalog(data_dir, db)
+    assert not first.rebuilt  # `built` published it already
+    inode = db.stat().st_ino
+    assert not wh.publish_catalog(data_dir, db).rebuilt and db.stat().st_ino == inode
+    # a dataset that had no file gets its first one: the view's definition changes
+    empty = data_dir / "marts" / "sentiment_rollup"
+    moved = data_dir / "elsewhere"
+    empty.rename(moved)
+    second = wh.publish_catalog(data_dir, db)
+    assert second.rebuilt and second.definition != first.definition
+    with wh.connection(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM sentiment_rollup").fetchone()[0] == 0
+    moved.rename(empty)
+    third = wh.publish_catalog(data_dir, db)
+    assert third.rebuilt and third.definition == first.definition
+    with wh.connection(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM sentiment_rollup").fetchone()[0] > 0
 
 
 class _Recorder:
@@ -118,16 +145,19 @@ class _Recorder:
 
 def test_no_workflow_id_is_pasted_into_sql(built):
     data_dir, by_wf = built
-    with wh.connection(wh.default_db_path(data_dir)) as con:
-        recorder = _Recorder(con)
-        for wf in by_wf:
+    statements = []
+    for wf in by_wf:
+        with wh.partition_db(data_dir, wf) as (con, _):
+            wh.ensure_tables(con)
+            recorder = _Recorder(con)
             for rollup in ROLLUP_NAMES:
                 wh.build_rollup(recorder, rollup, wf, data_dir)
                 wh.latest_figures_markdown(recorder, rollup, wf)
                 wh.headline_figures(recorder, rollup, wf)
             wh.sentiment_chart_markdown(recorder, wf)
-    assert len(recorder.statements) > 20
-    for sql in recorder.statements:
+            statements += recorder.statements
+    assert len(statements) > 20
+    for sql in statements:
         assert not any(wf in sql for wf in by_wf), sql
     sql_dir = Path(wh.__file__).parent / "sql"
     for path in sql_dir.glob("*.sql"):

@@ -7,7 +7,7 @@ import os
 import psycopg2
 import pytest
 
-from .servers.postgres import postgres_server
+from ..servers.postgres import postgres_server
 
 
 def _alive(pid: int) -> bool:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from stuut_pipeline.paths import PROJECT_ROOT
 
-from .servers.postgres import free_port
+from stuut_pipeline.settings import PROJECT_ROOT
+
+from ..servers.postgres import free_port
 
 DOCKERFILE = PROJECT_ROOT / "deploy" / "Dockerfile"
 VALUES = PROJECT_ROOT / "deploy" / "helm" / "values.yaml"

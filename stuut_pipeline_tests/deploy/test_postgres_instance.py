@@ -11,9 +11,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 from dagster import DagsterEventType
-from stuut_pipeline.paths import PROJECT_ROOT
 
-from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
+from stuut_pipeline.settings import PROJECT_ROOT, SimulatorSettings, embedded_simulator
 
 DEPLOY_YAML = PROJECT_ROOT / "deploy" / "dagster.yaml"
 CLI = str(Path(sys.executable).with_name("stuut-pipeline"))
