@@ -131,10 +131,6 @@ def test_each_wrong_count_on_calls_fails_by_name(root: Path, column: str) -> Non
     assert _failed(report) == {"calls.child_counts": {column: 1}}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validate_partition never compares call_classifications.task_count with call_tasks",
-)
 def test_a_wrong_task_count_on_a_classification_fails(root: Path) -> None:
     batch = clean_batch()
     classifications = _bumped(batch["call_classifications"], "task_count")

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from stuut_pipeline import warehouse as wh
+from stuut_pipeline.layout import mart_file, warehouse_path
 from stuut_pipeline.simulator.generator import DRIFT_SENTIMENT, SENTIMENTS
 from stuut_pipeline.warehouse import db as db_module
 
@@ -28,7 +29,7 @@ from .inputs import build_all, mart_rows, write_parquet
 @pytest.mark.parametrize("rollup", ROLLUP_NAMES)
 def test_every_figure_matches_independent_computation(built_once, rollup):
     data_dir, by_wf = built_once
-    with wh.connection(wh.default_db_path(data_dir), read_only=True) as con:
+    with wh.connection(warehouse_path(data_dir), read_only=True) as con:
         for wf, recs in by_wf.items():
             expected = EXPECTED[rollup](recs)
             db_rows = wh.fetch_rollup(con, rollup, wf)
@@ -40,7 +41,7 @@ def test_every_figure_matches_independent_computation(built_once, rollup):
 def test_edge_cases_are_really_in_the_inputs(built_once):
     """The fixture's edge cases reach the rollups (so the comparison above covers them)."""
     data_dir, by_wf = built_once
-    with wh.connection(wh.default_db_path(data_dir), read_only=True) as con:
+    with wh.connection(warehouse_path(data_dir), read_only=True) as con:
         for wf in by_wf:
             kpis = wh.fetch_rollup(con, "workflow_kpis", wf)
             assert sum(r["calls_unknown_disconnection"] for r in kpis) == 1
@@ -81,20 +82,16 @@ def test_unknown_sentiment_kept_as_its_own_row(tmp_path):
 def test_rebuilding_one_workflow_leaves_the_other_untouched(built):
     data_dir, by_wf = built
     wf_a, wf_b = sorted(by_wf)
-    db = wh.default_db_path(data_dir)
+    db = warehouse_path(data_dir)
     with wh.connection(db, read_only=True) as con:
         before_b = {r: wh.fetch_rollup(con, r, wf_b) for r in ROLLUP_NAMES}
-    marts_b = {
-        r: (wh.mart_dir(data_dir, r, wf_b) / wh.MART_FILE).read_bytes() for r in ROLLUP_NAMES
-    }
+    marts_b = {r: mart_file(data_dir, r, wf_b).read_bytes() for r in ROLLUP_NAMES}
     # workflow A loses half its calls upstream, then is rebuilt (twice: idempotent)
     kept = by_wf[wf_a][: len(by_wf[wf_a]) // 2]
     write_parquet(data_dir, kept)
-    with wh.connection(db) as con:
-        wh.ensure_views(con, data_dir)
-        for _ in range(2):
-            for r in ROLLUP_NAMES:
-                wh.build_rollup(con, r, wf_a, data_dir)
+    for _ in range(2):
+        build_all(data_dir, [wf_a])
+    with wh.connection(db, read_only=True) as con:
         for r in ROLLUP_NAMES:
             assert wh.fetch_rollup(con, r, wf_b) == before_b[r]
             got = wh.fetch_rollup(con, r, wf_a)
@@ -102,21 +99,26 @@ def test_rebuilding_one_workflow_leaves_the_other_untouched(built):
                 row.pop("workflow_id")
             compare(r, keyed(r, got), EXPECTED[r](kept))
     for r in ROLLUP_NAMES:
-        assert (wh.mart_dir(data_dir, r, wf_b) / wh.MART_FILE).read_bytes() == marts_b[r]
+        assert mart_file(data_dir, r, wf_b).read_bytes() == marts_b[r]
         compare(r, keyed(r, mart_rows(data_dir, r, wf_a)), EXPECTED[r](kept))
 
 
 def test_a_failing_insert_rolls_the_delete_back(built):
     data_dir, by_wf = built
     wf = sorted(by_wf)[0]
-    with wh.connection(wh.default_db_path(data_dir)) as con:
+    with wh.partition_db(data_dir, wf) as (con, views):
+        wh.ensure_tables(con)
+        rows = wh.rebuild_rollup(con, "workflow_kpis", wf)
         before = wh.fetch_rollup(con, "workflow_kpis", wf)
+        assert len(before) == rows > 0
+        facts = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'call_facts'")
+        facts_sql = facts.fetchone()[0]
         # the DELETE runs, then the INSERT fails: call_facts lost its columns
         con.execute("CREATE OR REPLACE VIEW call_facts AS SELECT 'x' AS workflow_id")
         with pytest.raises(duckdb.Error):
             wh.rebuild_rollup(con, "workflow_kpis", wf)
         assert wh.fetch_rollup(con, "workflow_kpis", wf) == before
-        wh.ensure_views(con, data_dir)
+        con.execute(facts_sql.replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1))
         assert wh.rebuild_rollup(con, "workflow_kpis", wf) == len(before)
 
 
@@ -124,7 +126,7 @@ def test_a_failed_blocking_check_keeps_rows_and_mart(built, monkeypatch):
     """A real reconciliation failure: the rollup SQL double-counts calls."""
     data_dir, by_wf = built
     wf = sorted(by_wf)[0]
-    target = wh.mart_dir(data_dir, "sentiment_rollup", wf) / wh.MART_FILE
+    target = mart_file(data_dir, "sentiment_rollup", wf)
     previous = target.read_bytes()
     original = db_module.load_sql
 
@@ -135,9 +137,11 @@ def test_a_failed_blocking_check_keeps_rows_and_mart(built, monkeypatch):
             assert "2 * count" in sql
         return sql
 
-    monkeypatch.setattr(db_module, "load_sql", broken)
-    with wh.connection(wh.default_db_path(data_dir)) as con:
+    with wh.partition_db(data_dir, wf) as (con, _):
+        wh.ensure_tables(con)
+        wh.build_rollup(con, "sentiment_rollup", wf, data_dir)
         before = wh.fetch_rollup(con, "sentiment_rollup", wf)
+        monkeypatch.setattr(db_module, "load_sql", broken)
         with pytest.raises(wh.RollupCheckError) as err:
             wh.build_rollup(con, "sentiment_rollup", wf, data_dir)
         assert wh.fetch_rollup(con, "sentiment_rollup", wf) == before

@@ -7,12 +7,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from stuut_pipeline import warehouse as wh
+from stuut_pipeline.layout import mart_file
 
 
 def test_shares_check_fails_when_shares_do_not_sum_to_one(built):
     data_dir, by_wf = built
     wf = sorted(by_wf)[0]
-    with wh.connection(wh.default_db_path(data_dir)) as con:
+    with wh.partition_db(data_dir, wf) as (con, _):
+        wh.ensure_tables(con)
+        wh.rebuild_rollup(con, "classification_rollup", wf)
         con.execute("BEGIN TRANSACTION")
         con.execute(
             "UPDATE classification_rollup SET share_of_classifications = 0.5 "
@@ -28,7 +31,7 @@ def test_shares_check_fails_when_shares_do_not_sum_to_one(built):
 def test_mart_schema_check_catches_a_wrong_file(built_once, tmp_path):
     data_dir, by_wf = built_once
     wf = sorted(by_wf)[0]
-    good = wh.mart_dir(data_dir, "workflow_kpis", wf) / wh.MART_FILE
+    good = mart_file(data_dir, "workflow_kpis", wf)
     table = pq.read_table(good)
     assert wh.validate_mart_file(good, "workflow_kpis", table.num_rows) == []
     assert wh.validate_mart_file(good, "workflow_kpis", table.num_rows + 1)
