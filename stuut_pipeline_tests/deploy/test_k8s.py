@@ -15,7 +15,7 @@ import yaml
 
 from stuut_pipeline.settings import PROJECT_ROOT
 
-from ..servers.postgres import free_port
+from ..servers.ports import free_port
 
 DOCKERFILE = PROJECT_ROOT / "deploy" / "Dockerfile"
 VALUES = PROJECT_ROOT / "deploy" / "helm" / "values.yaml"

@@ -13,12 +13,13 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .ports import free_port
 
 DEBIAN_PG_ROOT = Path("/usr/lib/postgresql")
 USER = "stuut"
@@ -43,13 +44,6 @@ def find_pg_bin() -> Path:
         "PostgreSQL server binaries not found on PATH nor in /usr/lib/postgresql/*/bin:"
         " `make postgres` (or `apt-get install postgresql`) installs them"
     )
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from stuut_pipeline.simulator.generator import CallGenerator, GeneratorConfig
 from stuut_pipeline.stuut_api import CallsQuery, StuutClient
 
 from .. import factories
+from ..servers.ports import free_port
 
 TOKEN = "sim-test-token"
 
@@ -133,14 +133,8 @@ def test_injected_faults_look_like_the_real_thing() -> None:
         orjson.loads(answer.body)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_command_runs_a_real_http_server() -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
