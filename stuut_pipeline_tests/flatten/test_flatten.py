@@ -24,6 +24,7 @@ from stuut_pipeline.simulator.generator import (
 )
 
 from .. import factories
+from .expected_sources import SOURCES
 
 N = 300
 
@@ -100,9 +101,10 @@ def test_every_sourced_column_holds_the_record_value(table: str) -> None:
     data = batch[table].to_pydict()
     checked = 0
     for col in contract.columns:
-        if col.source is None:
+        source = SOURCES[table][col.name]
+        if source is None:
             continue
-        rel = col.source.removeprefix(prefix)
+        rel = source.removeprefix(prefix)
         for i, (call, row, _) in enumerate(rows):
             got = data[col.name][i]
             want = _expected(col, _path_value(row, call, rel, table))
