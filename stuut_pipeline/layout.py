@@ -3,17 +3,19 @@
     raw/calls/workflow_id=<id>/calls.ndjson.zst       the API's records as received
     parquet/<table>/workflow_id=<id>/part-0.parquet   the four flattened tables
     marts/<rollup>/workflow_id=<id>/part-0.parquet    the rollups
-    warehouse/stuut.duckdb                            the analysts' DuckDB file
+    reports/workflow_id=<id>/kpi_report.html          the analysts' report pages
+    warehouse/stuut.duckdb                            the analysts' catalog (views only)
     .staging/<label>-<token>/                         files being written (no published glob
                                                       matches a dot-directory's `*.staged`)
+
+Every location is a key: a relative POSIX path under the data root, a local directory or an
+`s3://bucket/prefix` alike (`storage.DataLocation` turns keys into filesystem paths).
 
 `workflow_id` is a Hive directory, never a column of the files. `parquet_scan` is the one
 DuckDB expression that reads a table or a mart.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from .stuut_api.discovery import is_valid_workflow_id
 
@@ -49,49 +51,45 @@ def partition_dir(workflow_id: str) -> str:
     return f"{PARTITION_COLUMN}={checked_workflow_id(workflow_id)}"
 
 
-def raw_calls_dir(root: Path, workflow_id: str) -> Path:
-    """Directory of one workflow's raw landing."""
-    return Path(root) / RAW_DIR / partition_dir(workflow_id)
+def raw_calls_dir(workflow_id: str) -> str:
+    """Key prefix of one workflow's raw landing."""
+    return f"{RAW_DIR}/{partition_dir(workflow_id)}"
 
 
-def raw_calls_path(root: Path, workflow_id: str) -> Path:
-    """The published raw file of one workflow."""
-    return raw_calls_dir(root, workflow_id) / RAW_FILE
+def raw_calls_key(workflow_id: str) -> str:
+    """Key of the published raw file of one workflow."""
+    return f"{raw_calls_dir(workflow_id)}/{RAW_FILE}"
 
 
-def table_dir(root: Path, table: str) -> Path:
-    """Root of one flattened table's Hive-partitioned dataset."""
-    return Path(root) / TABLES_DIR / table
+def table_dir(table: str) -> str:
+    """Key prefix of one flattened table's Hive-partitioned dataset."""
+    return f"{TABLES_DIR}/{table}"
 
 
-def table_file(root: Path, table: str, workflow_id: str) -> Path:
-    """The published file of one table and workflow."""
-    return table_dir(root, table) / partition_dir(workflow_id) / PART_FILE
+def table_key(table: str, workflow_id: str) -> str:
+    """Key of the published file of one table and workflow."""
+    return f"{table_dir(table)}/{partition_dir(workflow_id)}/{PART_FILE}"
 
 
-def mart_dir(root: Path, rollup: str) -> Path:
-    """Root of one rollup's Hive-partitioned mart."""
-    return Path(root) / MARTS_DIR / rollup
+def mart_dir(rollup: str) -> str:
+    """Key prefix of one rollup's Hive-partitioned mart."""
+    return f"{MARTS_DIR}/{rollup}"
 
 
-def mart_file(root: Path, rollup: str, workflow_id: str) -> Path:
-    """The published mart file of one rollup and workflow."""
-    return mart_dir(root, rollup) / partition_dir(workflow_id) / PART_FILE
+def mart_key(rollup: str, workflow_id: str) -> str:
+    """Key of the published mart file of one rollup and workflow."""
+    return f"{mart_dir(rollup)}/{partition_dir(workflow_id)}/{PART_FILE}"
 
 
-def dataset_glob(dataset_dir: Path) -> str:
-    """Glob of every published Parquet file of a table or mart directory."""
-    return str(Path(dataset_dir) / f"{PARTITION_COLUMN}=*" / "*.parquet")
+def dataset_glob(dataset_dir: str, workflow_id: str | None = None) -> str:
+    """Glob of the published Parquet files of a table or mart (of every workflow, or one)."""
+    part = f"{PARTITION_COLUMN}=*" if workflow_id is None else partition_dir(workflow_id)
+    return f"{dataset_dir}/{part}/*.parquet"
 
 
-def staging_root(root: Path) -> Path:
-    """Where files are written before they are validated and moved into place."""
-    return Path(root) / STAGING_DIR
-
-
-def warehouse_path(root: Path) -> Path:
-    """The analysts' DuckDB database file."""
-    return Path(root) / WAREHOUSE_FILE
+def staging_label(kind: str, workflow_id: str) -> str:
+    """Staging label of one partition's write: its orphans are found and removed by this name."""
+    return f"{kind}-{checked_workflow_id(workflow_id)}"
 
 
 def parquet_scan(pattern: str) -> str:
@@ -108,6 +106,6 @@ def parquet_scan(pattern: str) -> str:
     )
 
 
-def table_scan(root: Path, table: str) -> str:
-    """`parquet_scan` of every partition of a flattened table."""
-    return parquet_scan(dataset_glob(table_dir(root, table)))
+def table_scan(root: str, table: str) -> str:
+    """`parquet_scan` of every partition of a flattened table under `root` (a path or URL)."""
+    return parquet_scan(f"{root.rstrip('/')}/{dataset_glob(table_dir(table))}")

@@ -5,6 +5,7 @@ The flattening reads these files back, so it can be re-run without calling the A
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -13,9 +14,16 @@ import msgspec
 import zstandard
 
 from .background import SerialWorker
-from .layout import RAW_FILE, raw_calls_dir
+from .layout import RAW_FILE, checked_workflow_id, raw_calls_dir, raw_calls_key, staging_label
 from .model import CheckOutcome, CheckSpec
-from .publish import discard, new_staging_dir, publish_file
+from .storage import (
+    DataLocation,
+    Staging,
+    as_location,
+    clean_orphaned_staging,
+    new_staging,
+    publish_file,
+)
 from .stuut_api.client import FetchedRecord, FetchReport, decode_key
 
 TOTAL_RECORDS_RECONCILED = CheckSpec(
@@ -52,17 +60,21 @@ class RawCallsLanding:
 
     Records must arrive deduped (as the client yields them); a record flagged `supersedes`
     replaces the earlier one with the same id when publishing. Used as a context manager, an
-    exception discards the staging file and leaves the published landing untouched.
+    exception discards the staging file and leaves the published landing untouched. Entering
+    removes the staging that killed runs of this workflow left behind.
 
-    Compression runs on a background thread (zstd releases the GIL), one page behind the caller.
+    Compression runs on a background thread (zstd releases the GIL), one page behind the caller;
+    the bytes go straight to the location's filesystem (local file or S3 multipart upload).
     """
 
-    def __init__(self, data_dir: Path, workflow_id: str, *, level: int = 3) -> None:
-        self.target_dir = raw_calls_dir(data_dir, workflow_id)
-        self.data_dir = Path(data_dir)
+    def __init__(
+        self, location: DataLocation | Path | str, workflow_id: str, *, level: int = 3
+    ) -> None:
+        self.location = as_location(location)
+        self.workflow_id = checked_workflow_id(workflow_id)
+        self._label = staging_label("raw", workflow_id)
         self._level = level
-        self._staging: Path | None = None
-        self._file: io.BufferedWriter | None = None
+        self._staging: Staging | None = None
         self._writer = None
         self._worker: SerialWorker | None = None
         self._superseded: set[str] = set()
@@ -70,9 +82,10 @@ class RawCallsLanding:
         self.bytes_raw = 0
 
     def __enter__(self) -> RawCallsLanding:
-        self._staging = new_staging_dir(self.data_dir, "raw")
-        self._file = open(self._staging / RAW_FILE, "wb")  # noqa: SIM115
-        self._writer = zstandard.ZstdCompressor(level=self._level).stream_writer(self._file)
+        clean_orphaned_staging(self.location, self._label)
+        self._staging = new_staging(self.location, self._label)
+        out = self.location.open_output_stream(self._staging.key_for(RAW_FILE))
+        self._writer = zstandard.ZstdCompressor(level=self._level).stream_writer(out)
         self._worker = SerialWorker("stuut-landing", max_pending=1)
         return self
 
@@ -104,20 +117,20 @@ class RawCallsLanding:
             writer.write(b"\n")
             self.bytes_raw += len(line) + 1
 
-    def publish(self) -> Path:
-        """Close, drop superseded versions, and move the file into place atomically."""
+    def publish(self) -> str:
+        """Close, drop superseded versions, and move the file into place atomically; its key."""
         assert self._writer is not None and self._staging is not None
         assert self._worker is not None
         self._worker.drain()
         self._worker.close()
         self._worker = None
-        self._writer.close()
+        with self.location.errors(f"writing {self.location.uri(self._staging.key)}"):
+            self._writer.close()
         self._writer = None
-        staged = self._staging / RAW_FILE
+        staged = self._staging.key_for(RAW_FILE)
         if self._superseded:
             staged = self._compact(staged)
-        final = publish_file(staged, self.target_dir, RAW_FILE)
-        discard(self._staging)
+        final = publish_file(self.location, staged, raw_calls_dir(self.workflow_id), RAW_FILE)
         self._staging = None
         return final
 
@@ -127,25 +140,26 @@ class RawCallsLanding:
             self._worker.close()
             self._worker = None
         if self._writer is not None:
-            self._writer.close()
+            with contextlib.suppress(OSError):  # the upload is being thrown away anyway
+                self._writer.close()
             self._writer = None
         if self._staging is not None:
-            discard(self._staging)
+            self._staging.discard()
             self._staging = None
 
-    def _compact(self, staged: Path) -> Path:
+    def _compact(self, staged: str) -> str:
         """Keep only the last (newest) line of each superseded id."""
+        assert self._staging is not None
         last_line: dict[str, int] = {}
-        for n, line in enumerate(iter_raw_lines(staged)):
+        for n, line in enumerate(iter_raw_lines(self.location, staged)):
             key = decode_key(line).id
             if key in self._superseded:
                 last_line[key] = n
-        out = staged.with_suffix(".compact")
-        with (
-            open(out, "wb") as fh,
-            zstandard.ZstdCompressor(level=self._level).stream_writer(fh) as w,
-        ):
-            for n, line in enumerate(iter_raw_lines(staged)):
+        out = self._staging.key_for(RAW_FILE + ".compact")
+        with zstandard.ZstdCompressor(level=self._level).stream_writer(
+            self.location.open_output_stream(out)
+        ) as w:
+            for n, line in enumerate(iter_raw_lines(self.location, staged)):
                 key = decode_key(line).id
                 if key in self._superseded and last_line[key] != n:
                     continue
@@ -154,9 +168,16 @@ class RawCallsLanding:
         return out
 
 
-def iter_raw_lines(path: Path) -> Iterator[bytes]:
+def published_raw_key(location: DataLocation, workflow_id: str) -> str | None:
+    """The key of a workflow's published raw landing, or None when there is none."""
+    key = raw_calls_key(workflow_id)
+    return key if location.exists(key) else None
+
+
+def iter_raw_lines(location: DataLocation | Path | str, key: str) -> Iterator[bytes]:
     """Each record of a landed file, as the raw JSON bytes of one call."""
-    with open(path, "rb") as fh:
+    loc = as_location(location)
+    with loc.open_input_stream(key) as fh:
         reader = io.BufferedReader(
             zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True), 1 << 20
         )
@@ -166,10 +187,12 @@ def iter_raw_lines(path: Path) -> Iterator[bytes]:
                 yield line
 
 
-def iter_raw_batches(path: Path, batch_size: int = 2000) -> Iterator[list[bytes]]:
+def iter_raw_batches(
+    location: DataLocation | Path | str, key: str, batch_size: int = 2000
+) -> Iterator[list[bytes]]:
     """The landed records in lists of at most `batch_size`."""
     batch: list[bytes] = []
-    for line in iter_raw_lines(path):
+    for line in iter_raw_lines(location, key):
         batch.append(line)
         if len(batch) >= batch_size:
             yield batch

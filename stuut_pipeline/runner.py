@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import settings
 from .layout import checked_workflow_id
@@ -72,22 +71,16 @@ def list_partitions() -> list[str]:
     return list(dg.DagsterInstance.get().get_dynamic_partitions(workflow_partitions.name))
 
 
-def _warehouse_file() -> Path:
-    from .layout import warehouse_path
-
-    return settings.warehouse_path() or warehouse_path(settings.data_dir())
-
-
 def latest_kpis(workflow_id: str) -> dict[str, float | int | str]:
-    """The headline figures of `workflow_kpis` for one workflow, read from the warehouse."""
-    from .warehouse import connection
+    """The headline figures of `workflow_kpis` for one workflow, read from the catalog."""
+    from .warehouse import open_catalog
     from .warehouse.report import headline_figures
 
-    path = _warehouse_file()
-    if not path.exists():
+    try:
+        with open_catalog(settings.data_location(), settings.warehouse_path()) as con:
+            return headline_figures(con, "workflow_kpis", workflow_id)
+    except FileNotFoundError:
         return {}
-    with connection(path, read_only=True) as con:
-        return headline_figures(con, "workflow_kpis", workflow_id)
 
 
 def _outcome(result, workflow_id: str) -> WorkflowOutcome:  # result: ExecuteInProcessResult
@@ -142,7 +135,7 @@ def run(
         outcome = _outcome(result, workflow_id)
         outcomes.append(outcome)
         out(summary_line(outcome))
-    out(f"outputs under {settings.data_dir()}; runs in the Dagster instance at {home}")
+    out(f"outputs under {settings.data_location().uri()}; runs in the Dagster instance at {home}")
     return outcomes
 
 

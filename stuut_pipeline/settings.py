@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .storage import DataLocation, S3Options
 from .stuut_api import StuutClient
 from .stuut_api.enums import MAX_LIMIT
 
@@ -24,7 +25,13 @@ DEFAULT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
 
 ENV_BASE_URL = "STUUT_API_BASE_URL"
 ENV_TOKEN = "STUUT_API_TOKEN"
+ENV_DATA_URL = "STUUT_DATA_URL"
 ENV_DATA_DIR = "STUUT_DATA_DIR"
+ENV_S3_ENDPOINT = "AWS_ENDPOINT_URL"
+ENV_S3_ACCESS_KEY = "AWS_ACCESS_KEY_ID"
+ENV_S3_SECRET_KEY = "AWS_SECRET_ACCESS_KEY"
+ENV_S3_REGION = "AWS_REGION"
+DEFAULT_S3_REGION = "us-east-1"
 ENV_WAREHOUSE_PATH = "STUUT_WAREHOUSE_PATH"
 ENV_WORKFLOW_IDS = "STUUT_WORKFLOW_IDS"
 ENV_AUTOMATION = "STUUT_AUTOMATION_DEFAULT"
@@ -59,9 +66,38 @@ def _number_env(name: str, default: float, kind: type = int):
 
 
 def data_dir() -> Path:
-    """Where every output goes: `$STUUT_DATA_DIR` (absolute), else `<project>/data`."""
+    """The local data directory: `$STUUT_DATA_DIR` (absolute), else `<project>/data`."""
     configured = env(ENV_DATA_DIR)
     return Path(configured).resolve() if configured else DEFAULT_DATA_DIR
+
+
+def data_url_variable() -> str | None:
+    """Which variable names the data location (`STUUT_DATA_URL` first), or None for the default."""
+    return next((name for name in (ENV_DATA_URL, ENV_DATA_DIR) if env(name)), None)
+
+
+def data_url() -> str:
+    """Where every output goes: `$STUUT_DATA_URL` (a path or `s3://bucket/prefix`), else
+    `$STUUT_DATA_DIR`, else `<project>/data`."""
+    configured = env(ENV_DATA_URL)
+    return configured if configured else str(data_dir())
+
+
+def s3_options(create_bucket: bool = False) -> S3Options:
+    """Endpoint and credentials for `s3://` data, from the standard AWS variables."""
+    return S3Options(
+        endpoint_url=env(ENV_S3_ENDPOINT),
+        access_key=env(ENV_S3_ACCESS_KEY),
+        secret_key=env(ENV_S3_SECRET_KEY),
+        region=env(ENV_S3_REGION) or DEFAULT_S3_REGION,
+        create_bucket=create_bucket,
+    )
+
+
+def data_location() -> DataLocation:
+    """The data location the environment selects (S3 options only for an `s3://` URL)."""
+    url = data_url()
+    return DataLocation.from_url(url, s3_options() if url.startswith("s3://") else None)
 
 
 def warehouse_path() -> Path | None:

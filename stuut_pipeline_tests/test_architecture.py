@@ -18,7 +18,6 @@ LAYERS: dict[str, int] = {
     "simulator": 1,
     "layout": 1,
     "model": 2,
-    "publish": 3,
     "storage": 3,
     "raw_landing": 4,
     "flatten": 4,

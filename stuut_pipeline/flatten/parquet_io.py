@@ -1,23 +1,22 @@
 """Bounded-memory, atomic writing of one partition (one workflow) of the four tables.
 
-Layout under `root`:
+Keys under the data location (a local directory or `s3://bucket/prefix`):
     parquet/<table>/workflow_id=<partition>/part-0.parquet      published (read by the glob
                                                                  parquet/<table>/*/*.parquet)
-    .staging/<token>/<table>.parquet.staged                      being written
+    .staging/tables-<partition>-<token>/<table>.parquet.staged  being written
 
-DuckDB's globs match dot-directories and dot-files (`*` and `**` both do), so staged files are kept
-outside `parquet/` AND do not end in `.parquet`: no `*.parquet` glob can ever see one. Each batch
-is appended as row groups to one `ParquetWriter` per table, encoded on a background thread (Arrow
-releases the GIL) while the caller flattens the next batch (memory: one batch encoding, one built).
-`publish()` renames each staged file over the published one with `os.replace` (atomic per file;
-readers see the old or the new file, never a partial one), then removes the partition directory's
-other files.
+Staged files are kept outside `parquet/` AND do not end in `.parquet`: no published glob can ever
+see one. Each batch is appended as row groups to one `ParquetWriter` per table, streaming to the
+location's filesystem (a local file, or an S3 multipart upload that becomes an object only when
+closed), encoded on a background thread (Arrow releases the GIL) while the caller flattens the
+next batch (memory: one batch encoding, one built). `publish()` places every staged file at its
+published key (local: `os.replace`; S3: a server-side copy) before it deletes anything old, so a
+reader sees the old or the new file of a table, never a partial one.
 """
 
 from __future__ import annotations
 
 import contextlib
-import shutil
 from pathlib import Path
 from types import TracebackType
 
@@ -25,26 +24,41 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..background import SerialWorker
-from ..layout import checked_workflow_id, table_file
-from ..publish import fsync_path, new_staging_dir, publish_file
+from ..layout import (
+    PART_FILE,
+    checked_workflow_id,
+    partition_dir,
+    staging_label,
+    table_dir,
+    table_key,
+)
+from ..storage import (
+    DataLocation,
+    PublishItem,
+    as_location,
+    clean_orphaned_staging,
+    new_staging,
+    publish_files,
+)
 from .contract import TABLES
 from .flatten import DriftReport, FlatBatch
 
 STAGED_SUFFIX = ".parquet.staged"
 
 
-def published_files(root: Path, partition: str) -> dict[str, Path]:
-    """Published file of every table for `partition` (whether or not it exists)."""
-    return {name: table_file(root, name, partition) for name in TABLES}
+def published_files(partition: str) -> dict[str, str]:
+    """Key of the published file of every table for `partition` (whether or not it exists)."""
+    return {name: table_key(name, partition) for name in TABLES}
 
 
 class PartitionWriter:
     """Writes one partition of every table to staging, then publishes it atomically.
 
     Use as a context manager: leaving the block by an exception, or without `publish()`, aborts
-    (staging deleted, published files untouched).
+    (staging deleted, published files untouched). Creating one removes the staging that killed
+    runs of this partition left behind.
 
-        with PartitionWriter(root, "otwfl_abc") as writer:
+        with PartitionWriter(location, "otwfl_abc") as writer:
             for batch in batches:
                 writer.write(batch)
             report = validate_partition(writer.seal())
@@ -53,25 +67,29 @@ class PartitionWriter:
 
     def __init__(
         self,
-        root: Path,
+        location: DataLocation | Path | str,
         partition: str,
         *,
-        staging_dir: Path | None = None,
         compression: str = "zstd",
         compression_level: int | None = None,
     ) -> None:
         self.partition = checked_workflow_id(partition)
-        self.root = Path(root)
-        self.staging = new_staging_dir(Path(staging_dir) if staging_dir else self.root, partition)
+        self.location = as_location(location)
+        label = staging_label("tables", partition)
+        clean_orphaned_staging(self.location, label)
+        self.staging = new_staging(self.location, label)
         self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.drift = DriftReport()
         self.state = "open"
         self._writers: dict[str, pq.ParquetWriter] = {}
+        self._streams: list = []  # the writers do not close a stream they were given
         self._worker = SerialWorker("stuut-parquet", max_pending=1)
         try:
             for name, table in TABLES.items():
+                stream = self.location.open_output_stream(self.staged_file(name))
+                self._streams.append(stream)
                 self._writers[name] = pq.ParquetWriter(
-                    self.staged_file(name),
+                    stream,
                     table.arrow_schema(),
                     compression=compression,
                     compression_level=compression_level,
@@ -81,9 +99,9 @@ class PartitionWriter:
             self.abort()
             raise
 
-    def staged_file(self, table: str) -> Path:
-        """Where `table` is staged."""
-        return self.staging / f"{table}{STAGED_SUFFIX}"
+    def staged_file(self, table: str) -> str:
+        """The key `table` is staged at."""
+        return self.staging.key_for(f"{table}{STAGED_SUFFIX}")
 
     def _require(self, *states: str) -> None:
         if self.state not in states:
@@ -102,39 +120,41 @@ class PartitionWriter:
             if tables[name].num_rows:
                 writer.write_table(tables[name])
 
-    def seal(self) -> dict[str, Path]:
-        """Finish the staged files (footers, fsync) and return them, e.g. to validate them."""
+    def seal(self) -> dict[str, str]:
+        """Finish the staged files (footers, upload) and return their keys, e.g. to validate."""
         if self.state == "open":
             self._worker.drain()
             self._worker.close()
-            for writer in self._writers.values():
-                writer.close()
-            for name in TABLES:
-                fsync_path(self.staged_file(name))
+            with self.location.errors(f"writing {self.location.uri(self.staging.key)}"):
+                for writer in self._writers.values():
+                    writer.close()
+                for stream in self._streams:
+                    stream.close()  # on S3: completes the upload, the object appears
             self.state = "sealed"
         self._require("sealed")
         return {name: self.staged_file(name) for name in TABLES}
 
-    def publish(self) -> dict[str, Path]:
-        """Move every staged file over its published file, drop stale files; return the paths."""
+    def publish(self) -> dict[str, str]:
+        """Place every staged file at its published key, then drop stale files; the keys."""
         staged = self.seal()
-        published: dict[str, Path] = {}
-        for name, source in staged.items():
-            target = table_file(self.root, name, self.partition)
-            published[name] = publish_file(source, target.parent, target.name)
+        items = [
+            PublishItem(source, f"{table_dir(name)}/{partition_dir(self.partition)}", PART_FILE)
+            for name, source in staged.items()
+        ]
+        finals = publish_files(self.location, items)
         self.state = "published"
-        shutil.rmtree(self.staging, ignore_errors=True)
-        return published
+        return dict(zip(staged, finals, strict=True))
 
     def abort(self) -> None:
         """Drop everything staged; published files are not touched."""
         if self.state in ("published", "aborted"):
             return
         self._worker.close()
-        for writer in self._writers.values():
+        for closable in [*self._writers.values(), *self._streams]:
             with contextlib.suppress(Exception):
-                writer.close()
-        shutil.rmtree(self.staging, ignore_errors=True)
+                closable.close()
+        with contextlib.suppress(OSError):
+            self.staging.discard()
         self.state = "aborted"
 
     def __enter__(self) -> PartitionWriter:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import duckdb
 import pyarrow.parquet as pq
 
+from ..storage import DataLocation, as_location, file_dataset
 from .contract import PARENT_KEY, TABLES, TableContract
 from .parquet_io import published_files
 
@@ -70,13 +71,8 @@ class ValidationReport:
         return {"checks": [asdict(c) for c in self.checks], "row_counts": self.row_counts}
 
 
-def _sql_path(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-def _schema_checks(table: TableContract, path: Path) -> list[CheckResult]:
+def _schema_checks(table: TableContract, actual) -> list[CheckResult]:
     expected = table.arrow_schema()
-    actual = pq.read_schema(path)
     problems: list[str] = []
     if actual.names != expected.names:
         missing = [n for n in expected.names if n not in actual.names]
@@ -121,7 +117,9 @@ def _schema_checks(table: TableContract, path: Path) -> list[CheckResult]:
 
 
 class _Db:
-    def __init__(self, files: Mapping[str, Path], memory_limit: str, threads: int) -> None:
+    def __init__(
+        self, location: DataLocation, files: Mapping[str, str], memory_limit: str, threads: int
+    ) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="stuut-validate-")
         self.con = duckdb.connect(
             config={
@@ -130,11 +128,9 @@ class _Db:
                 "temp_directory": self.tmp.name,
             }
         )
-        for name, path in files.items():
-            self.con.execute(
-                f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_sql_path(path)}, "
-                "hive_partitioning = false)"
-            )
+        for name, key in files.items():
+            # a pyarrow dataset: DuckDB scans it natively, from local disk or S3 alike
+            self.con.register(name, file_dataset(location, [key]))
 
     def rows(self, sql: str) -> list[tuple]:
         return self.con.execute(sql).fetchall()
@@ -295,29 +291,41 @@ def _extra_fields(db: _Db, table: TableContract, examples: int) -> CheckResult:
     )
 
 
+def _read_schema(location: DataLocation, key: str):
+    """The Parquet schema of `key`, or None when there is no such file."""
+    try:
+        with location.open_input_file(key) as src:
+            return pq.read_schema(src)
+    except FileNotFoundError:
+        return None
+
+
 def validate_partition(
-    files: Mapping[str, Path],
+    location: DataLocation | Path | str,
+    files: Mapping[str, str],
     *,
     memory_limit: str = "512MB",
     threads: int = 2,
     max_examples: int = 5,
 ) -> ValidationReport:
-    """Validate one partition given each table's file (e.g. `PartitionWriter.seal()`)."""
+    """Validate one partition given each table's key (e.g. `PartitionWriter.seal()`)."""
+    loc = as_location(location)
     checks: list[CheckResult] = []
-    present: dict[str, Path] = {}
+    present: dict[str, str] = {}
     for name, table in TABLES.items():
-        path = files.get(name)
-        if path is None or not Path(path).is_file():
+        key = files.get(name)
+        schema = _read_schema(loc, key) if key is not None else None
+        if schema is None:
             checks.append(
                 CheckResult(f"{name}.file", name, False, "blocking", f"no file for {name}")
             )
             continue
-        schema_checks = _schema_checks(table, Path(path))
+        schema_checks = _schema_checks(table, schema)
         checks += schema_checks
         if schema_checks[0].passed:
-            present[name] = Path(path)
+            present[name] = key
     row_counts: dict[str, int] = {}
-    db = _Db(present, memory_limit, threads)
+    db = _Db(loc, present, memory_limit, threads)
     try:
         for name in present:
             row_counts[name] = db.rows(f"SELECT count(*) FROM {name}")[0][0]
@@ -336,6 +344,8 @@ def validate_partition(
     return ValidationReport(checks, row_counts)
 
 
-def validate_published(root: Path, partition: str, **kwargs: Any) -> ValidationReport:
-    """Validate the published files of `partition` under `root`."""
-    return validate_partition(published_files(root, partition), **kwargs)
+def validate_published(
+    location: DataLocation | Path | str, partition: str, **kwargs: Any
+) -> ValidationReport:
+    """Validate the published files of `partition` at `location`."""
+    return validate_partition(location, published_files(partition), **kwargs)

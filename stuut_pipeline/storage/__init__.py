@@ -1,19 +1,21 @@
 """Dagster-free storage: local disk or S3 behind `DataLocation`, atomic publish, datasets."""
 
-from .datasets import PARTITION_COLUMN, dataset, hive_partitioning
+from .datasets import PARTITION_COLUMN, dataset, file_dataset, hive_partitioning
+from .duckdb_fs import register_location
 from .errors import (
     StorageAuthError,
     StorageBucketError,
     StorageError,
     StorageNetworkError,
 )
-from .location import DataLocation, S3Options, check_key, glob_match
+from .location import DataLocation, S3Options, as_location, check_key, glob_match
 from .publish import (
     STAGING_PREFIX,
     PublishItem,
     PublishJournal,
     Staging,
     clean_orphaned_staging,
+    fsync_path,
     new_staging,
     orphaned_staging,
     publish_file,
@@ -32,13 +34,17 @@ __all__ = [
     "StorageBucketError",
     "StorageError",
     "StorageNetworkError",
+    "as_location",
     "check_key",
     "clean_orphaned_staging",
     "dataset",
+    "file_dataset",
+    "fsync_path",
     "glob_match",
     "hive_partitioning",
     "new_staging",
     "orphaned_staging",
     "publish_file",
     "publish_files",
+    "register_location",
 ]

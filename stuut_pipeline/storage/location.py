@@ -221,6 +221,11 @@ class DataLocation:
             info = self.filesystem.get_file_info(self.path(check_key(key)))
         return info.type == fs.FileType.File
 
+    def size(self, key: str) -> int:
+        """Bytes of the file `key`."""
+        with self.errors(f"checking {self.uri(key)}"):
+            return self.filesystem.get_file_info(self.path(check_key(key))).size
+
     def delete(self, key: str, *, missing_ok: bool = True) -> None:
         """Delete the file `key`."""
         try:
@@ -256,3 +261,8 @@ def _s3_filesystem(options: S3Options) -> fs.S3FileSystem:
         retry_strategy=fs.AwsStandardS3RetryStrategy(max_attempts=options.max_attempts),
         **kwargs,
     )
+
+
+def as_location(where: DataLocation | Path | str) -> DataLocation:
+    """`where` as a location: a `DataLocation` as it is, a path or URL parsed (no credentials)."""
+    return where if isinstance(where, DataLocation) else DataLocation.from_url(where)

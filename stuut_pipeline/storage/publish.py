@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ..layout import STAGING_DIR as STAGING_PREFIX
 from .location import DataLocation, check_key
 
-STAGING_PREFIX = ".staging"
 _LABEL = re.compile(r"^[A-Za-z0-9_.=-]{1,200}$")
 _STAGING_ID = re.compile(r"^[0-9a-f]{12}$")
 
@@ -89,7 +89,8 @@ class PublishJournal(Protocol):
         """Old files deleted and staging discarded."""
 
 
-def _fsync(path: str) -> None:
+def fsync_path(path: str | Path) -> None:
+    """Flush a local file's or directory's data to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -103,10 +104,10 @@ def _place(location: DataLocation, item: PublishItem) -> str:
     src, dst = location.path(check_key(item.staged_key)), location.path(final)
     with location.errors(f"publishing {location.uri(final)}"):
         if location.is_local:
-            _fsync(src)
+            fsync_path(src)
             Path(dst).parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dst)
-            _fsync(str(Path(dst).parent))
+            fsync_path(str(Path(dst).parent))
         else:
             location.filesystem.copy_file(src, dst)
         if not location.exists(final):
@@ -135,11 +136,13 @@ def publish_files(
     items: Sequence[PublishItem],
     *,
     journal: PublishJournal | None = None,
+    replace_partition: bool = True,
 ) -> list[str]:
     """Publish several staged files (e.g. one partition of several tables); return final keys.
 
-    Every file is placed before any old file is deleted. Staging directories of the items are
-    discarded at the end. Without a journal, a crash may leave some items published and others
+    Every file is placed before any old file is deleted; with `replace_partition` (the default)
+    the other files of each target directory are deleted then. Staging directories of the items
+    are discarded at the end. Without a journal, a crash may leave some items published and others
     not; the next run republishes the partition.
     """
     if journal:
@@ -147,7 +150,7 @@ def publish_files(
     finals = [_place(location, item) for item in items]
     if journal:
         journal.placed(items)
-    for item in items:
+    for item in items if replace_partition else ():
         _prune(location, item)
     for staging_dir in sorted({_staging_dir_of(item.staged_key) for item in items}):
         location.delete_tree(staging_dir)
@@ -156,9 +159,18 @@ def publish_files(
     return finals
 
 
-def publish_file(location: DataLocation, staged_key: str, target_dir: str, name: str) -> str:
-    """Publish one staged file as `target_dir/name`, replacing the partition whole."""
-    return publish_files(location, [PublishItem(staged_key, target_dir, name)])[0]
+def publish_file(
+    location: DataLocation,
+    staged_key: str,
+    target_dir: str,
+    name: str,
+    *,
+    replace_partition: bool = True,
+) -> str:
+    """Publish one staged file as `target_dir/name`, replacing the partition whole (by default:
+    the other files of `target_dir` are deleted once the new one is visible)."""
+    item = PublishItem(staged_key, target_dir, name)
+    return publish_files(location, [item], replace_partition=replace_partition)[0]
 
 
 def _staging_dir_of(staged_key: str) -> str:

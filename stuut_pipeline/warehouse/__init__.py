@@ -9,7 +9,7 @@ and mart; `report` renders what people look at.
 """
 
 from .build import RollupBuild, RollupCheckError, build_rollup
-from .catalog import CatalogPublish, catalog_statements, publish_catalog
+from .catalog import CatalogPublish, catalog_statements, open_catalog, publish_catalog
 from .contract import ROLLUPS, WORKFLOW_ID_COLUMN, Rollup, get_rollup
 from .db import (
     WarehouseLockedError,
@@ -62,6 +62,7 @@ __all__ = [
     "headline_figures",
     "latest_figures_markdown",
     "load_sql",
+    "open_catalog",
     "partition_db",
     "publish_catalog",
     "publish_mart",

@@ -15,11 +15,11 @@ import duckdb
 
 from stuut_pipeline.layout import checked_workflow_id
 from stuut_pipeline.model import CheckOutcome
-from stuut_pipeline.publish import discard, new_staging_dir
+from stuut_pipeline.storage import DataLocation
 
 from .contract import Rollup, get_rollup
 from .db import rollup_transaction
-from .export import publish_mart, stage_mart
+from .export import local_scratch, publish_mart, stage_mart
 from .validate import run_checks, schema_outcome, validate_table_schema
 
 
@@ -45,11 +45,15 @@ class RollupBuild:
     workflow_id: str
     rows: int
     checks: list[CheckOutcome]
-    mart_path: Path
+    #: the published mart's key under the location
+    mart_key: str
 
 
 def build_rollup(
-    con: duckdb.DuckDBPyConnection, rollup: str | Rollup, workflow_id: str, data_dir: Path
+    con: duckdb.DuckDBPyConnection,
+    rollup: str | Rollup,
+    workflow_id: str,
+    location: DataLocation | Path | str,
 ) -> RollupBuild:
     """Rebuild one workflow's rows of a rollup, check them, and publish its mart file.
 
@@ -61,14 +65,11 @@ def build_rollup(
     table_problems = validate_table_schema(con, r)
     if table_problems:
         raise RollupCheckError(r.name, wf, [schema_outcome(table_problems, [], None)])
-    staging = new_staging_dir(Path(data_dir), f"mart-{r.name}")
-    try:
+    with local_scratch() as scratch:
         with rollup_transaction(con, r, wf) as rows:
-            staged = stage_mart(con, r, wf, staging)
+            staged = stage_mart(con, r, wf, scratch)
             checks = run_checks(con, r, wf, mart_file=staged)
             if not all(c.passed for c in checks):
                 raise RollupCheckError(r.name, wf, checks)
-        path = publish_mart(staged, Path(data_dir), r, wf)
-    finally:
-        discard(staging)
-    return RollupBuild(r.name, wf, rows, checks, path)
+        key = publish_mart(staged, location, r, wf)
+    return RollupBuild(r.name, wf, rows, checks, key)

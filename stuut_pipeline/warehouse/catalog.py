@@ -2,8 +2,13 @@
 
 The views glob every workflow partition, so a new partition needs no rebuild. The file is rebuilt
 only when its definition changes (a contract, a dataset's first file, a column appearing), by
-writing a new file beside it and renaming it over the old one: a reader holding the old file
-keeps reading it and never blocks a run, and nobody ever sees a half-built catalog.
+writing a new file and putting it in place whole: locally by a rename over the old one (a reader
+holding the old file keeps reading it and never blocks a run), on S3 by one upload and a
+server-side copy to `warehouse/stuut.duckdb`. Nobody ever sees a half-built catalog.
+
+For data on S3 the views read `s3://` URLs: an analyst's DuckDB reads them with `httpfs`; the
+pipeline itself registers the location's pyarrow filesystem instead (`open_catalog`), so it never
+needs a DuckDB extension.
 """
 
 from __future__ import annotations
@@ -11,14 +16,23 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from stuut_pipeline.layout import dataset_glob, mart_dir
-from stuut_pipeline.publish import fsync_path
+from stuut_pipeline.layout import WAREHOUSE_FILE, dataset_glob, mart_dir
+from stuut_pipeline.storage import (
+    DataLocation,
+    as_location,
+    fsync_path,
+    new_staging,
+    publish_file,
+    register_location,
+)
 
 from .contract import ROLLUPS
 from .db import comment_sql, load_sql, quote_ident
@@ -27,33 +41,37 @@ from .views import (
     CALL_FACTS_VIEW,
     TABLES,
     ViewDef,
-    source_view_defs,
-    view_def,
+    catalog_view_defs,
+    glob_view_def,
 )
 
 #: Bump when the catalog's layout changes in a way its statements do not show.
-CATALOG_VERSION = "1"
+CATALOG_VERSION = "2"
+DEFINITION_SUFFIX = ".definition"
 
 
 @dataclass(frozen=True)
 class CatalogPublish:
-    """What `publish_catalog` did."""
+    """What `publish_catalog` did: where the catalog is (a local path or an `s3://` URI)."""
 
-    path: Path
+    where: str
     rebuilt: bool
     definition: str
 
 
-def catalog_statements(data_dir: Path) -> list[str]:
-    """Every statement that builds the catalog of the data under `data_dir`, in order."""
+def catalog_statements(location: DataLocation | Path | str) -> list[str]:
+    """Every statement that builds the catalog of the data at `location`, in order."""
+    loc = as_location(location)
     with duckdb.connect(":memory:") as scratch:
-        sources = source_view_defs(scratch, data_dir)
+        register_location(scratch, loc)
+        sources = catalog_view_defs(scratch, loc)
         marts: list[ViewDef] = [
-            view_def(
+            glob_view_def(
                 scratch,
+                loc,
                 r.name,
                 r.db_columns,
-                dataset_glob(mart_dir(Path(data_dir), r.name)),
+                dataset_glob(mart_dir(r.name)),
                 partition_first=True,
             )
             for r in ROLLUPS.values()
@@ -75,31 +93,26 @@ def _definition(statements: list[str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _definition_file(path: Path) -> Path:
-    return path.with_name(path.name + ".definition")
-
-
 def _replace_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
 
 
-def publish_catalog(data_dir: Path, path: Path) -> CatalogPublish:
-    """Rebuild the catalog at `path` if its definition changed; replace it atomically."""
-    path = Path(path)
-    statements = catalog_statements(data_dir)
-    definition = _definition(statements)
-    marker = _definition_file(path)
-    if path.is_file() and marker.is_file() and marker.read_text().strip() == definition:
-        return CatalogPublish(path, False, definition)
+def _build_file(location: DataLocation, statements: list[str], path: Path) -> None:
+    """Run `statements` into a new DuckDB file at `path` (which must not exist)."""
+    with duckdb.connect(str(path)) as con:
+        register_location(con, location)
+        for sql in statements:
+            con.execute(sql)
+        con.execute("CHECKPOINT")
+
+
+def _publish_local(location: DataLocation, statements: list[str], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        with duckdb.connect(str(tmp)) as con:
-            for sql in statements:
-                con.execute(sql)
-            con.execute("CHECKPOINT")
+        _build_file(location, statements, tmp)
         fsync_path(tmp)
         # a write-ahead log left beside the old file by an earlier writer must not be replayed
         # into the new one
@@ -110,5 +123,81 @@ def publish_catalog(data_dir: Path, path: Path) -> CatalogPublish:
         tmp.unlink(missing_ok=True)
         with contextlib.suppress(FileNotFoundError):
             Path(f"{tmp}.wal").unlink()
-    _replace_text(marker, definition + "\n")
-    return CatalogPublish(path, True, definition)
+
+
+def _publish_object(location: DataLocation, key: str, data: bytes) -> None:
+    """Put `data` at `key` whole: upload to staging, then one server-side copy."""
+    staging = new_staging(location, "catalog")
+    try:
+        staged = staging.key_for(key.rsplit("/", 1)[-1])
+        location.write_bytes(staged, data)
+        target, name = key.rsplit("/", 1)
+        publish_file(location, staged, target, name, replace_partition=False)
+    finally:
+        staging.discard()
+
+
+def _published_definition(location: DataLocation, path: Path | None) -> str | None:
+    if path is not None:
+        marker = path.with_name(path.name + DEFINITION_SUFFIX)
+        return marker.read_text().strip() if path.is_file() and marker.is_file() else None
+    key = WAREHOUSE_FILE + DEFINITION_SUFFIX
+    if not (location.exists(WAREHOUSE_FILE) and location.exists(key)):
+        return None
+    return location.read_bytes(key).decode().strip()
+
+
+def publish_catalog(
+    location: DataLocation | Path | str, path: Path | None = None
+) -> CatalogPublish:
+    """Rebuild the catalog if its definition changed, and put it in place whole.
+
+    Local data: the file is `path` (default `<data dir>/warehouse/stuut.duckdb`). S3 data: the
+    object `warehouse/stuut.duckdb` of the location, or the local file `path` when given.
+    """
+    loc = as_location(location)
+    if path is None and loc.is_local:
+        path = Path(loc.path(WAREHOUSE_FILE))
+    path = Path(path) if path is not None else None
+    statements = catalog_statements(loc)
+    definition = _definition(statements)
+    where = str(path) if path is not None else loc.uri(WAREHOUSE_FILE)
+    if _published_definition(loc, path) == definition:
+        return CatalogPublish(where, False, definition)
+    if path is not None:
+        _publish_local(loc, statements, path)
+        _replace_text(path.with_name(path.name + DEFINITION_SUFFIX), definition + "\n")
+    else:
+        with tempfile.TemporaryDirectory(prefix="stuut-catalog-") as tmp:
+            built = Path(tmp) / "stuut.duckdb"
+            _build_file(loc, statements, built)
+            _publish_object(loc, WAREHOUSE_FILE, built.read_bytes())
+        _publish_object(loc, WAREHOUSE_FILE + DEFINITION_SUFFIX, (definition + "\n").encode())
+    return CatalogPublish(where, True, definition)
+
+
+@contextlib.contextmanager
+def open_catalog(
+    location: DataLocation | Path | str, path: Path | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published catalog (FileNotFoundError when there is none).
+
+    On S3 the catalog object is downloaded to a temporary file, and the location's filesystem is
+    registered so that its `s3://` views read without `httpfs`.
+    """
+    loc = as_location(location)
+    if path is None and loc.is_local:
+        path = Path(loc.path(WAREHOUSE_FILE))
+    with tempfile.TemporaryDirectory(prefix="stuut-catalog-") as tmp:
+        if path is None:
+            path = Path(tmp) / "stuut.duckdb"
+            path.write_bytes(loc.read_bytes(WAREHOUSE_FILE))
+        elif not Path(path).is_file():
+            raise FileNotFoundError(f"no catalog at {path}: materialise a rollup first")
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            register_location(con, loc)
+            con.execute("SET TimeZone = 'UTC'")
+            yield con
+        finally:
+            con.close()

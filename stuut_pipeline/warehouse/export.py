@@ -1,19 +1,35 @@
 """Parquet marts: each rollup partition as `marts/<rollup>/workflow_id=<id>/part-0.parquet`.
 
-A mart file is written with DuckDB's `COPY ... TO` into a staging directory (outside every
-published glob), validated against the contract, then moved into place by one atomic
-`publish.publish_file`: a reader never sees a half-written file, and a failed export leaves the
-previous file untouched.
+A mart file is written with DuckDB's `COPY ... TO` into a local temporary directory, validated
+against the contract, uploaded to the location's staging (outside every published glob), then
+moved into place by one atomic `storage.publish_file` (local: a rename; S3: a server-side copy):
+a reader never sees a half-written file, and a failed export leaves the previous file untouched.
 """
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+from pyarrow import fs
 
-from stuut_pipeline.layout import PART_FILE, checked_workflow_id, mart_file
-from stuut_pipeline.publish import discard, new_staging_dir, publish_file
+from stuut_pipeline.layout import (
+    PART_FILE,
+    checked_workflow_id,
+    mart_dir,
+    partition_dir,
+    staging_label,
+)
+from stuut_pipeline.storage import (
+    DataLocation,
+    as_location,
+    clean_orphaned_staging,
+    new_staging,
+    publish_file,
+)
 
 from .contract import Rollup, get_rollup
 from .db import count_rows, quote_ident, quote_literal
@@ -57,28 +73,57 @@ def stage_mart(
     return target
 
 
-def publish_mart(staged: Path, data_dir: Path, rollup: str | Rollup, workflow_id: str) -> Path:
-    """Move a staged mart file into `marts/<rollup>/workflow_id=<id>/` atomically; final path."""
-    target = mart_file(Path(data_dir), get_rollup(rollup).name, workflow_id)
-    return publish_file(staged, target.parent, target.name)
+@contextmanager
+def local_scratch() -> Iterator[Path]:
+    """A private local directory for files DuckDB writes before they are uploaded; removed."""
+    with tempfile.TemporaryDirectory(prefix="stuut-mart-") as tmp:
+        yield Path(tmp)
+
+
+def publish_mart(
+    staged: Path, location: DataLocation | Path | str, rollup: str | Rollup, workflow_id: str
+) -> str:
+    """Upload a locally staged mart file and publish it atomically; its key.
+
+    The upload goes to the location's staging first (killed runs' leftovers of this rollup
+    partition are removed then), so the published key only ever holds a whole file.
+    """
+    loc = as_location(location)
+    r = get_rollup(rollup)
+    label = staging_label(f"mart-{r.name}", workflow_id)
+    clean_orphaned_staging(loc, label)
+    staging = new_staging(loc, label)
+    try:
+        key = staging.key_for(PART_FILE)
+        with loc.errors(f"uploading {loc.uri(key)}"):
+            fs.copy_files(
+                str(staged),
+                loc.path(key),
+                source_filesystem=fs.LocalFileSystem(),
+                destination_filesystem=loc.filesystem,
+            )
+        target = f"{mart_dir(r.name)}/{partition_dir(workflow_id)}"
+        return publish_file(loc, key, target, PART_FILE)
+    finally:
+        staging.discard()
 
 
 def export_mart(
-    con: duckdb.DuckDBPyConnection, rollup: str | Rollup, workflow_id: str, data_dir: Path
-) -> Path:
-    """Stage, validate and publish one workflow's mart file; the published path.
+    con: duckdb.DuckDBPyConnection,
+    rollup: str | Rollup,
+    workflow_id: str,
+    location: DataLocation | Path | str,
+) -> str:
+    """Stage, validate and publish one workflow's mart file; the published key.
 
     Raises `MartValidationError` (publishing nothing) when the staged file breaks the contract;
     any failure leaves the previously published file as it was.
     """
     r = get_rollup(rollup)
     wf = checked_workflow_id(workflow_id)
-    staging = new_staging_dir(Path(data_dir), f"mart-{r.name}")
-    try:
-        staged = stage_mart(con, r, wf, staging)
+    with local_scratch() as scratch:
+        staged = stage_mart(con, r, wf, scratch)
         problems = validate_mart_file(staged, r, count_rows(con, r, wf))
         if problems:
             raise MartValidationError(r.name, wf, problems)
-        return publish_mart(staged, data_dir, r, wf)
-    finally:
-        discard(staging)
+        return publish_mart(staged, location, r, wf)

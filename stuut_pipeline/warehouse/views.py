@@ -8,7 +8,6 @@ from the Hive directory. A dataset with no file yet is an empty view with the co
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from stuut_pipeline.layout import (
     table_dir,
 )
 from stuut_pipeline.model import Column, duckdb_type
+from stuut_pipeline.storage import DataLocation, as_location, dataset
 
 from .db import comment_sql, load_sql, quote_ident
 
@@ -48,7 +48,7 @@ class ViewsReport:
 
 @dataclass(frozen=True)
 class ViewDef:
-    """The SQL of one view, and what it found on disk."""
+    """The SQL of one view, and what it found."""
 
     name: str
     sql: str
@@ -60,15 +60,19 @@ def view_def(
     con: duckdb.DuckDBPyConnection,
     name: str,
     columns: Sequence[Column],
-    pattern: str,
+    scan: str,
+    files: int,
     *,
     partition_first: bool = False,
 ) -> ViewDef:
-    """The view `name` over the Parquet files matching `pattern`, with the contract's `columns`."""
-    count = len(glob.glob(pattern))
+    """The view `name` over `scan` (a FROM item over `files` Parquet files), with `columns`.
+
+    Contract columns no file has yet are typed nulls; columns the contract does not know follow;
+    `workflow_id` comes from the Hive directories.
+    """
     present: dict[str, str] = {}
-    if count:
-        described = con.execute(f"DESCRIBE SELECT * FROM {parquet_scan(pattern)}").fetchall()
+    if files:
+        described = con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
         present = {row[0]: row[1] for row in described}
     names = [c.name for c in columns]
     items = [
@@ -79,28 +83,58 @@ def view_def(
         if c.name != PARTITION_COLUMN
     ]
     items += [quote_ident(n) for n in present if n not in names and n != PARTITION_COLUMN]
-    partition = PARTITION_COLUMN if count else f"CAST(NULL AS VARCHAR) AS {PARTITION_COLUMN}"
+    partition = PARTITION_COLUMN if files else f"CAST(NULL AS VARCHAR) AS {PARTITION_COLUMN}"
     items = [partition, *items] if partition_first else [*items, partition]
-    source = f"FROM {parquet_scan(pattern)}" if count else "WHERE false"
+    source = f"FROM {scan}" if files else "WHERE false"
     sql = f"CREATE OR REPLACE VIEW {quote_ident(name)} AS SELECT {', '.join(items)} {source}"
-    missing = tuple(n for n in names if count and n not in present and n != PARTITION_COLUMN)
-    return ViewDef(name, sql, count, missing)
+    missing = tuple(n for n in names if files and n not in present and n != PARTITION_COLUMN)
+    return ViewDef(name, sql, files, missing)
 
 
-def source_view_defs(
-    con: duckdb.DuckDBPyConnection, data_dir: Path, workflow_id: str | None = None
+def glob_view_def(
+    con: duckdb.DuckDBPyConnection,
+    location: DataLocation,
+    name: str,
+    columns: Sequence[Column],
+    pattern: str,
+    *,
+    partition_first: bool = False,
+) -> ViewDef:
+    """A view over every file matching the key glob `pattern`, by URL (for the catalog).
+
+    On S3 the URL is `s3://...`: `con` must read it (`storage.register_location`).
+    """
+    files = len(location.list_files(pattern=pattern))
+    scan = parquet_scan(location.uri(pattern))
+    return view_def(con, name, columns, scan, files, partition_first=partition_first)
+
+
+def partition_view_defs(
+    con: duckdb.DuckDBPyConnection, location: DataLocation, workflow_id: str
 ) -> list[ViewDef]:
-    """The views of the four tables: over one workflow's files, or (None) every workflow's."""
+    """The views of the four tables over one workflow's files, read as pyarrow datasets.
+
+    DuckDB scans a registered dataset natively with projection and filter pushdown, from local
+    disk or S3 alike: no DuckDB extension is ever needed.
+    """
+    part = partition_dir(checked_workflow_id(workflow_id))
     defs = []
     for name, table in TABLES.items():
-        root = table_dir(Path(data_dir), name)
-        pattern = (
-            dataset_glob(root)
-            if workflow_id is None
-            else str(root / partition_dir(checked_workflow_id(workflow_id)) / "*.parquet")
-        )
-        defs.append(view_def(con, name, table.columns, pattern))
+        source = dataset(location, table_dir(name), partition=part)
+        files = len(source.files)
+        relation = f"__files_{name}"
+        if files:
+            con.register(relation, source)
+        defs.append(view_def(con, name, table.columns, quote_ident(relation), files))
     return defs
+
+
+def catalog_view_defs(con: duckdb.DuckDBPyConnection, location: DataLocation) -> list[ViewDef]:
+    """The views of the four tables over every workflow's files, by URL (for the catalog)."""
+    return [
+        glob_view_def(con, location, name, table.columns, dataset_glob(table_dir(name)))
+        for name, table in TABLES.items()
+    ]
 
 
 def create_views(con: duckdb.DuckDBPyConnection, defs: Sequence[ViewDef]) -> ViewsReport:
@@ -117,17 +151,22 @@ def create_views(con: duckdb.DuckDBPyConnection, defs: Sequence[ViewDef]) -> Vie
 
 @contextmanager
 def partition_db(
-    data_dir: Path, workflow_id: str, *, memory_limit: str = "1GB", threads: int = 2
+    location: DataLocation | Path | str,
+    workflow_id: str,
+    *,
+    memory_limit: str = "1GB",
+    threads: int = 2,
 ) -> Iterator[tuple[duckdb.DuckDBPyConnection, ViewsReport]]:
     """An in-memory DuckDB with the views of one workflow's tables; closed on exit.
 
     No file is opened for writing, so no reader anywhere can block a build, and builds of
     different workflows run in parallel.
     """
+    loc = as_location(location)
     con = duckdb.connect(":memory:", config={"memory_limit": memory_limit, "threads": threads})
     try:
         con.execute("SET TimeZone = 'UTC'")
-        report = create_views(con, source_view_defs(con, data_dir, workflow_id))
+        report = create_views(con, partition_view_defs(con, loc, workflow_id))
         yield con, report
     finally:
         con.close()

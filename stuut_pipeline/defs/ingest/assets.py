@@ -10,11 +10,11 @@ import gc
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
 import pyarrow.parquet as pq
 
+from stuut_pipeline import settings
 from stuut_pipeline.flatten import (
     TABLES,
     PartitionWriter,
@@ -25,19 +25,21 @@ from stuut_pipeline.flatten import (
     validate_partition,
 )
 from stuut_pipeline.flatten.checks import TABLE_CHECKS, table_outcomes
-from stuut_pipeline.layout import checked_workflow_id, raw_calls_path, table_scan
+from stuut_pipeline.layout import checked_workflow_id, table_scan
 from stuut_pipeline.model import markdown_table, table_markdown
 from stuut_pipeline.raw_landing import (
     TOTAL_RECORDS_RECONCILED,
     RawCallsLanding,
     iter_raw_batches,
+    published_raw_key,
     total_records_outcome,
 )
+from stuut_pipeline.storage import DataLocation
 from stuut_pipeline.stuut_api import CallsQuery, FetchReport, StuutRetriesExhausted
 
 from ..metadata import check_results, check_specs, column_schema
 from ..partitions import workflow_partitions
-from ..resources import DataDirResource
+from ..resources import StorageResource, storage_faults
 from .resources import StuutApiResource
 
 RAW_CALLS = "raw_calls"
@@ -81,18 +83,19 @@ def _table_spec(table: TableContract) -> dg.AssetSpec:
         metadata={
             "dagster/column_schema": column_schema(table.columns, primary_key=table.primary_key),
             "primary_key": ", ".join(table.primary_key),
-            "duckdb": f"SELECT * FROM {table_scan(Path('data'), table.name)}",
+            "duckdb": f"SELECT * FROM {table_scan(settings.data_url(), table.name)}",
         },
     )
 
 
-def _preview(path: Path, table: TableContract) -> dg.MetadataValue:
+def _preview(location: DataLocation, key: str, table: TableContract) -> dg.MetadataValue:
     """A markdown table of the first rows (the narrow columns only, so it stays readable)."""
     narrow = [c.name for c in table.columns if c.kind != "json" and c.name != "extra_fields"][:8]
-    parquet = pq.ParquetFile(path)
-    if parquet.metadata.num_rows == 0:
-        return dg.MetadataValue.md("_no rows in this partition_")
-    rows = parquet.read_row_group(0, columns=narrow).slice(0, PREVIEW_ROWS).to_pylist()
+    with location.open_input_file(key) as src:
+        parquet = pq.ParquetFile(src)
+        if parquet.metadata.num_rows == 0:
+            return dg.MetadataValue.md("_no rows in this partition_")
+        rows = parquet.read_row_group(0, columns=narrow).slice(0, PREVIEW_ROWS).to_pylist()
     return dg.MetadataValue.md(markdown_table(rows, [(name, name, "") for name in narrow]))
 
 
@@ -116,7 +119,7 @@ class Landing:
     """What one fetch-and-land did."""
 
     report: FetchReport
-    path: Path
+    key: str
     bytes_raw: int
     #: Whether the writer holds every call: false when offset drift made a record supersede one
     #: already flattened (the tables are then rebuilt from the landing, which holds the latest).
@@ -124,7 +127,10 @@ class Landing:
 
 
 def _fetch_and_land(
-    stuut_api: StuutApiResource, root: Path, workflow_id: str, writer: PartitionWriter | None
+    stuut_api: StuutApiResource,
+    location: DataLocation,
+    workflow_id: str,
+    writer: PartitionWriter | None,
 ) -> Landing:
     """Fetch one workflow, land it raw; with a writer, flatten the decoded pages as they arrive."""
     query = CallsQuery(limit=stuut_api.page_size, workflow=workflow_id)
@@ -134,7 +140,7 @@ def _fetch_and_land(
         with (
             _older_objects_frozen(),
             stuut_api.client() as client,
-            RawCallsLanding(root, workflow_id) as landing,
+            RawCallsLanding(location, workflow_id) as landing,
         ):
             fetch = (
                 client.fetch_calls(query, decode=decode_call)
@@ -154,24 +160,24 @@ def _fetch_and_land(
                     pending = []
             if fused and pending:
                 writer.write(flatten_calls(pending))
-            path = landing.publish()
+            key = landing.publish()
     except StuutRetriesExhausted as exc:
         # the API is down or rate-limiting: try the step again later (a bad token is not retried)
         raise dg.RetryRequested(
             max_retries=stuut_api.outage_step_retries,
             seconds_to_wait=stuut_api.outage_retry_wait_seconds,
         ) from exc
-    return Landing(fetch.report, path, landing.bytes_raw, fused)
+    return Landing(fetch.report, key, landing.bytes_raw, fused)
 
 
-def _flatten_landing(writer: PartitionWriter, root: Path, workflow_id: str) -> None:
-    source = raw_calls_path(root, workflow_id)
-    if not source.is_file():
+def _flatten_landing(writer: PartitionWriter, location: DataLocation, workflow_id: str) -> None:
+    source = published_raw_key(location, workflow_id)
+    if source is None:
         raise dg.Failure(
-            f"no raw landing for workflow {workflow_id} at {source}: materialise `raw_calls` for"
-            " this partition first (or run the whole job)."
+            f"no raw landing for workflow {workflow_id} at {location.uri()}: materialise"
+            " `raw_calls` for this partition first (or run the whole job)."
         )
-    for batch in iter_raw_batches(source, BATCH_SIZE):
+    for batch in iter_raw_batches(location, source, BATCH_SIZE):
         writer.write(flatten_raw(batch))
 
 
@@ -192,9 +198,16 @@ def _flatten_landing(writer: PartitionWriter, root: Path, workflow_id: str) -> N
     ),
 )
 def ingest_calls(
-    context: dg.AssetExecutionContext, stuut_api: StuutApiResource, data_dir: DataDirResource
+    context: dg.AssetExecutionContext, stuut_api: StuutApiResource, storage: StorageResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Fetch, land and flatten one workflow (or the selected part of that)."""
+    with storage_faults():
+        yield from _ingest(context, stuut_api, storage.location())
+
+
+def _ingest(
+    context: dg.AssetExecutionContext, stuut_api: StuutApiResource, location: DataLocation
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     workflow_id = checked_workflow_id(context.partition_key)
     selected = context.selected_asset_keys
     tables = selected & TABLE_KEYS
@@ -203,12 +216,12 @@ def ingest_calls(
             f"{', '.join(TABLES)} are built and published together: select all four (or none)."
         )
     checks = context.selected_asset_check_keys
-    root = data_dir.root
-    writer = PartitionWriter(root, workflow_id) if tables else None
+    location.check()  # fail fast (endpoint, bucket, credentials) before anything is fetched
+    writer = PartitionWriter(location, workflow_id) if tables else None
     try:
         if RAW_CALLS_KEY in selected:
-            landed = _fetch_and_land(stuut_api, root, workflow_id, writer)
-            report, path = landed.report, landed.path
+            landed = _fetch_and_land(stuut_api, location, workflow_id, writer)
+            report = landed.report
             context.log.info(
                 f"{workflow_id}: {report.records} calls in {report.pages} pages"
                 f" ({report.passes} passes), {report.duplicates_dropped} duplicates dropped,"
@@ -219,8 +232,8 @@ def ingest_calls(
                 asset_key=RAW_CALLS_KEY,
                 metadata={
                     "dagster/row_count": report.records,
-                    "dagster/uri": str(path),
-                    "bytes_compressed": path.stat().st_size,
+                    "dagster/uri": location.uri(landed.key),
+                    "bytes_compressed": location.size(landed.key),
                     "bytes_raw": landed.bytes_raw,
                     **{f"fetch/{k}": v for k, v in report.as_dict().items()},
                 },
@@ -230,10 +243,10 @@ def ingest_calls(
             if writer is not None and not landed.complete:
                 context.log.info("a record superseded another: rebuilding from the landing")
                 writer.abort()
-                writer = PartitionWriter(root, workflow_id)
-                _flatten_landing(writer, root, workflow_id)
+                writer = PartitionWriter(location, workflow_id)
+                _flatten_landing(writer, location, workflow_id)
         elif writer is not None:
-            _flatten_landing(writer, root, workflow_id)
+            _flatten_landing(writer, location, workflow_id)
         if writer is not None:
             yield from _validate_and_publish(context, writer, workflow_id, checks)
     finally:
@@ -248,7 +261,8 @@ def _validate_and_publish(
     checks: frozenset[dg.AssetCheckKey] | set[dg.AssetCheckKey],
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Blocking checks on the staged files; publish only when they pass."""
-    report = validate_partition(writer.seal())
+    location = writer.location
+    report = validate_partition(location, writer.seal())
     results = [
         r
         for t in TABLES.values()
@@ -268,13 +282,13 @@ def _validate_and_publish(
     if not drift.is_empty:
         context.log.warning(f"{workflow_id}: schema drift seen: {drift.as_dict()}")
     for name, table in TABLES.items():
-        path = published[name]
+        key = published[name]
         metadata: dict[str, object] = {
             "dagster/row_count": writer.rows[name],
-            "dagster/uri": str(path),
+            "dagster/uri": location.uri(key),
             "dagster/column_schema": column_schema(table.columns, primary_key=table.primary_key),
-            "bytes": path.stat().st_size,
-            "preview": _preview(path, table),
+            "bytes": location.size(key),
+            "preview": _preview(location, key, table),
         }
         if name == "calls":
             metadata["drift"] = dg.MetadataValue.json(drift.as_dict())

@@ -13,10 +13,11 @@ from stuut_pipeline import warehouse as wh
 from stuut_pipeline.flatten.contract import TABLES
 from stuut_pipeline.layout import PART_FILE, WAREHOUSE_FILE, checked_workflow_id
 from stuut_pipeline.model import duckdb_type
+from stuut_pipeline.storage import DataLocation
 
 from ..metadata import check_results, check_specs, column_schema
 from ..partitions import workflow_partitions
-from ..resources import DataDirResource
+from ..resources import StorageResource, storage_faults
 from .resources import DuckDBWarehouse
 
 GROUP = "rollups"
@@ -73,18 +74,27 @@ def materialize_rollup(
     context: dg.AssetExecutionContext,
     rollup: wh.Rollup,
     warehouse: DuckDBWarehouse,
-    data_dir: DataDirResource,
+    storage: StorageResource,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Build one workflow partition of a rollup; on a failed blocking check, report and raise."""
+    with storage_faults():
+        yield from _materialize(context, rollup, warehouse, storage.location())
+
+
+def _materialize(
+    context: dg.AssetExecutionContext,
+    rollup: wh.Rollup,
+    warehouse: DuckDBWarehouse,
+    location: DataLocation,
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     workflow_id = checked_workflow_id(context.partition_key)
-    root = data_dir.root
     limits = {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}
-    with wh.partition_db(root, workflow_id, **limits) as (con, views):
+    with wh.partition_db(location, workflow_id, **limits) as (con, views):
         for table, columns in views.missing_columns.items():
             context.log.warning(f"{table}: no Parquet file has columns {list(columns)} (null)")
         wh.ensure_tables(con)
         try:
-            build = wh.build_rollup(con, rollup, workflow_id, root)
+            build = wh.build_rollup(con, rollup, workflow_id, location)
         except wh.RollupCheckError as err:
             yield from check_results(rollup.name, err.checks)
             raise dg.Failure(
@@ -98,17 +108,18 @@ def materialize_rollup(
             if rollup.name == "sentiment_rollup"
             else None
         )
-    catalog = wh.publish_catalog(root, warehouse.catalog_path(root))
+    catalog = wh.publish_catalog(location, warehouse.catalog_path())
     if catalog.rebuilt:
-        context.log.info(f"rebuilt the analysts' catalog {catalog.path}")
-    context.log.info(f"{rollup.name} of {workflow_id}: {build.rows} rows -> {build.mart_path}")
+        context.log.info(f"rebuilt the analysts' catalog {catalog.where}")
+    mart = location.uri(build.mart_key)
+    context.log.info(f"{rollup.name} of {workflow_id}: {build.rows} rows -> {mart}")
     metadata: dict[str, object] = {
         "dagster/row_count": build.rows,
-        "dagster/uri": str(build.mart_path),
+        "dagster/uri": mart,
         "dagster/column_schema": rollup_column_schema(rollup),
-        "duckdb_path": dg.MetadataValue.path(str(catalog.path)),
+        "duckdb_path": dg.MetadataValue.path(catalog.where),
         "duckdb_view": rollup.name,
-        "mart_bytes": build.mart_path.stat().st_size,
+        "mart_bytes": location.size(build.mart_key),
         "source_files": dg.MetadataValue.json(views.files),
         "preview": dg.MetadataValue.md(preview),
         **{key: _number(value) for key, value in headline.items()},
@@ -122,19 +133,19 @@ def materialize_rollup(
 
 @dg.asset(**_asset_kwargs(wh.get_rollup("sentiment_rollup")))
 def sentiment_rollup(
-    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, data_dir: DataDirResource
+    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, storage: StorageResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Calls per workflow, UTC day, direction and sentiment."""
-    yield from materialize_rollup(context, wh.get_rollup("sentiment_rollup"), warehouse, data_dir)
+    yield from materialize_rollup(context, wh.get_rollup("sentiment_rollup"), warehouse, storage)
 
 
 @dg.asset(**_asset_kwargs(wh.get_rollup("classification_rollup")))
 def classification_rollup(
-    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, data_dir: DataDirResource
+    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, storage: StorageResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Classifications per workflow and classification value."""
     yield from materialize_rollup(
-        context, wh.get_rollup("classification_rollup"), warehouse, data_dir
+        context, wh.get_rollup("classification_rollup"), warehouse, storage
     )
 
 
@@ -144,7 +155,7 @@ def classification_rollup(
     )
 )
 def workflow_kpis(
-    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, data_dir: DataDirResource
+    context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, storage: StorageResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """AR KPIs per workflow and ISO week."""
-    yield from materialize_rollup(context, wh.get_rollup("workflow_kpis"), warehouse, data_dir)
+    yield from materialize_rollup(context, wh.get_rollup("workflow_kpis"), warehouse, storage)

@@ -6,7 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from stuut_pipeline import settings
-from stuut_pipeline.layout import WAREHOUSE_FILE, warehouse_path
+from stuut_pipeline.layout import WAREHOUSE_FILE
 
 
 class DuckDBWarehouse(dg.ConfigurableResource):
@@ -15,8 +15,8 @@ class DuckDBWarehouse(dg.ConfigurableResource):
     path: str | None = Field(
         default=None,
         description=(
-            f"The analysts' catalog file, from {settings.ENV_WAREHOUSE_PATH};"
-            f" empty = <data dir>/{WAREHOUSE_FILE}"
+            f"A local file for the analysts' catalog, from {settings.ENV_WAREHOUSE_PATH};"
+            f" empty = {WAREHOUSE_FILE} in the data location (local or S3)"
         ),
     )
     memory_limit: str = Field(
@@ -24,9 +24,9 @@ class DuckDBWarehouse(dg.ConfigurableResource):
     )
     threads: int = Field(default=2, description="Threads of one partition's in-memory DuckDB")
 
-    def catalog_path(self, data_dir: Path) -> Path:
-        """The catalog file: `path` when set, else under the data directory."""
-        return Path(self.path).resolve() if self.path else warehouse_path(data_dir)
+    def catalog_path(self) -> Path | None:
+        """The local catalog file when `path` is set; None = in the data location."""
+        return Path(self.path).resolve() if self.path else None
 
 
 def warehouse_from_env() -> DuckDBWarehouse:
