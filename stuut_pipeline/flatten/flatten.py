@@ -3,8 +3,11 @@
 Columns are built one at a time from the decoded structs (no per-row dicts). Strings, booleans,
 integers and lists go straight to Arrow; timestamps and dates are parsed by Arrow's ISO-8601 cast
 (about 10x faster than `pd.to_datetime(format="ISO8601")`), with pandas as the tolerant fallback
-for anything else (naive or odd timestamps, numbers sent as strings). A value that fits no column
-type becomes null, is kept in the row's `extra_fields` and counted in the drift report. Every table
+for anything else (naive or odd timestamps, numbers sent as strings). Money (decimal columns)
+goes from its JSON text (a number or a numeric string) to `Decimal` and Arrow's decimal exactly,
+never through a float, and is never rounded. A value that fits no column type (for money: too
+many decimals, too many digits, NaN, an infinity, a non-numeric string) becomes null, is kept as
+received in the row's `extra_fields` and counted in the drift report. Every table
 has exactly its contract schema, whatever the data.
 """
 
