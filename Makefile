@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 CHROMIUM := /usr/bin/chromium
 DEPLOY_STAMP := $(VENV)/.installed-deploy
 
-.PHONY: install run test ui lint format bench bench-quick browser deploy-deps postgres
+.PHONY: install run test ui lint format bench bench-quick browser deploy-deps postgres docs
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ postgres:
 	if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
 	$$sudo apt-get update -qq && \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+
+docs: install  ## regenerate docs/data-dictionary.md from the contracts
+	$(BIN)/stuut-pipeline docs data-dictionary
 
 run: install  ## install, then run the whole pipeline on the embedded simulator
 	$(BIN)/stuut-pipeline run

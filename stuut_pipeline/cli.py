@@ -96,6 +96,13 @@ def _partitions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _docs(args: argparse.Namespace) -> int:
+    from .warehouse.dictionary import write_data_dictionary
+
+    print(f"wrote {write_data_dictionary(args.root)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `stuut-pipeline`."""
     parser = argparse.ArgumentParser(prog="stuut-pipeline", description=__doc__)
@@ -148,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     smoke = sub.add_parser("smoke", help="fetch every call once and count them per workflow")
     smoke.add_argument("--concurrency", type=int, default=4)
     smoke.set_defaults(func=_smoke)
+
+    docs = sub.add_parser("docs", help="generated documentation")
+    docs_sub = docs.add_subparsers(dest="docs_command", required=True)
+    dictionary = docs_sub.add_parser(
+        "data-dictionary", help="write docs/data-dictionary.md from the contracts and examples"
+    )
+    dictionary.add_argument("--root", default=".", help="repository root (default: .)")
+    dictionary.set_defaults(func=_docs)
     return parser
 
 

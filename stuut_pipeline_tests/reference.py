@@ -9,6 +9,7 @@ import math
 import statistics
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from stuut_pipeline.simulator.generator import CLASSIFICATIONS, NOT_CONNECTED_REASONS, SENTIMENTS
@@ -20,6 +21,11 @@ PRIMARY_KEYS = {
     "classification_rollup": ("classification",),
     "workflow_kpis": ("week_start",),
 }
+
+
+def exact(amount: Decimal | float | int | str) -> Decimal:
+    """The exact value of an amount as the JSON carries it (a float's repr is its JSON text)."""
+    return amount if isinstance(amount, Decimal) else Decimal(str(amount))
 
 
 def _ts(value: str | None) -> datetime | None:
@@ -160,11 +166,11 @@ def expected_kpis(recs: list[dict]) -> dict[tuple, dict]:
                 rank = (_call_time(rec), rec["id"], idx)
                 if inv["id"] not in latest or rank > latest[inv["id"]][0]:
                     latest[inv["id"]] = (rank, inv)
-        amounts: dict[str, list[float]] = defaultdict(list)
+        amounts: dict[str, list[Decimal]] = defaultdict(list)
         for _, inv in latest.values():
             bucket = amounts[inv.get("currency") or "XXX"]
             if inv.get("amount_due") is not None:
-                bucket.append(float(inv["amount_due"]))
+                bucket.append(exact(inv["amount_due"]))
         iso = week.isocalendar()
         out[(week,)] = {
             "iso_week": f"{iso.year}-W{iso.week:02d}",
@@ -183,7 +189,9 @@ def expected_kpis(recs: list[dict]) -> dict[tuple, dict]:
             "dispute_complaint_calls": dispute,
             "dispute_complaint_share": dispute / len(calls),
             "invoices_discussed": len(latest),
-            "amount_due_by_currency": {c: (sum(v) if v else None) for c, v in amounts.items()},
+            "amount_due_by_currency": {
+                c: (sum(v, Decimal(0)) if v else None) for c, v in amounts.items()
+            },
         }
     return out
 

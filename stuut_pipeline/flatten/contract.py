@@ -30,6 +30,7 @@ from stuut_pipeline.model.columns import (
     INT32,
     INT64,
     INT64_LIST,
+    MONEY,
     STRING,
     STRING_LIST,
     TIMESTAMP,
@@ -488,13 +489,16 @@ CALL_TASKS = TableContract(
 )
 
 _I = "invoices[]."
-_AMOUNT = 'float64 whether the API sends a number or a string ("1234.50"); in the invoice currency.'
+_AMOUNT = (
+    'an exact decimal whether the API sends a number or a string ("1234.50"), in the invoice '
+    "currency; a value that does not fit the type exactly is null and kept in `extra_fields`."
+)
 
 CALL_INVOICES = TableContract(
     name="call_invoices",
     description=(
         "One row per invoice attached to a call (`call.invoices[]`). An invoice attached to "
-        "several calls has a row for each. Amounts are float64 whatever their JSON type."
+        "several calls has a row for each. Amounts are exact decimals whatever their JSON type."
     ),
     row_source="invoices[]",
     primary_key=("call_id", "invoice_index"),
@@ -521,12 +525,12 @@ CALL_INVOICES = TableContract(
             "Invoice status (typed unknown by the API: the string when a string, else JSON text).",
         ),
         _v("currency", STRING, _I + "currency", "Currency (ISO 4217 code; open string)."),
-        _v("amount_due", FLOAT64, _I + "amount_due", "Amount due; " + _AMOUNT),
-        _v("total_amount", FLOAT64, _I + "total_amount", "Total amount; " + _AMOUNT),
-        _v("amount_paid", FLOAT64, _I + "amount_paid", "Amount paid; " + _AMOUNT),
-        _v("subtotal", FLOAT64, _I + "subtotal", "Subtotal; " + _AMOUNT),
-        _v("total_tax", FLOAT64, _I + "total_tax", "Total tax; " + _AMOUNT),
-        _v("total_discount", FLOAT64, _I + "total_discount", "Total discount; " + _AMOUNT),
+        _v("amount_due", MONEY, _I + "amount_due", "Amount due; " + _AMOUNT),
+        _v("total_amount", MONEY, _I + "total_amount", "Total amount; " + _AMOUNT),
+        _v("amount_paid", MONEY, _I + "amount_paid", "Amount paid; " + _AMOUNT),
+        _v("subtotal", MONEY, _I + "subtotal", "Subtotal; " + _AMOUNT),
+        _v("total_tax", MONEY, _I + "total_tax", "Total tax; " + _AMOUNT),
+        _v("total_discount", MONEY, _I + "total_discount", "Total discount; " + _AMOUNT),
         _v("issued_at", TIMESTAMP, _I + "issued_at", "Issue time (UTC)."),
         _v("due_date", TIMESTAMP, _I + "due_date", "Due date-time (UTC)."),
         _v(

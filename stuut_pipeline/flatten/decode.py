@@ -4,6 +4,7 @@ Fast path: one strict decode (`forbid_unknown_fields=True`) of the call with its
 tasks and invoices, then one per approver/workflow/partner. Values no column reads, and values
 kept as JSON text, stay `msgspec.Raw` (never materialised). Scalars are typed loosely (enums as
 `str`, floats as `float | str`) so that only unknown keys and wrong JSON types leave the fast path.
+Money (decimal columns) stays `msgspec.Raw` too: the flattener decodes it exactly.
 Slow path (drift, rare): the failing object is read key by key (`dict[str, Raw]`); unknown keys
 and values of the wrong type are kept as drift in `CallRecord.extras` (they end in the
 `extra_fields` columns) and listed in `CallRecord.drift`. Only a record that is not a JSON object,
@@ -56,6 +57,8 @@ def value_type(arrow_type: pa.DataType) -> Any:
         return int | None
     if pa.types.is_floating(arrow_type):
         return float | str | None
+    if pa.types.is_decimal(arrow_type):
+        return msgspec.Raw  # parsed exactly by the flattener, never through a float
     return str | None  # strings, enums, timestamps and dates (parsed by the flattener)
 
 

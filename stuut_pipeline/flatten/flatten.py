@@ -3,17 +3,22 @@
 Columns are built one at a time from the decoded structs (no per-row dicts). Strings, booleans,
 integers and lists go straight to Arrow; timestamps and dates are parsed by Arrow's ISO-8601 cast
 (about 10x faster than `pd.to_datetime(format="ISO8601")`), with pandas as the tolerant fallback
-for anything else (naive or odd timestamps, numbers sent as strings). A value that fits no column
-type becomes null, is kept in the row's `extra_fields` and counted in the drift report. Every table
+for anything else (naive or odd timestamps, numbers sent as strings). Money (decimal columns)
+goes from its JSON text (a number or a numeric string) to `Decimal` and Arrow's decimal exactly,
+never through a float, and is never rounded. A value that fits no column type (for money: too
+many decimals, too many digits, NaN, an infinity, a non-numeric string) becomes null, is kept as
+received in the row's `extra_fields` and counted in the drift report. Every table
 has exactly its contract schema, whatever the data.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
@@ -299,6 +304,55 @@ def _parse_numbers(values: list[Any], typ: pa.DataType) -> pa.Array:
     return pa.array(parsed, type=typ, from_pandas=True)
 
 
+#: A numeric JSON string ("1234.50", "-0.0001", "1e3"): what a money string may hold.
+NUMERIC_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+#: In a JSON array of scalars: an item that is a string not holding exactly NUMERIC_TEXT.
+_ODD_STRING = re.compile(rb'[\[,]"(?!' + NUMERIC_TEXT.pattern.encode() + rb'")')
+_decimal_list = msgspec.json.Decoder(list[Decimal])
+_decimal = msgspec.json.Decoder(Decimal)
+_string = msgspec.json.Decoder(str)
+
+
+def decimal_of(raw: msgspec.Raw | bytes) -> Decimal | None:
+    """The exact value of a JSON number or numeric JSON string ("123.45"); None for any other.
+
+    The digits go from the JSON text to `Decimal` directly, never through a binary float.
+    """
+    try:
+        value = _decimal.decode(raw)
+        if bytes(memoryview(raw)[:1]) == b'"' and not NUMERIC_TEXT.fullmatch(_string.decode(raw)):
+            return None  # Decimal() alone would take "1_000", " 5", "NaN", "Infinity"
+    except msgspec.ValidationError:
+        return None
+    return value
+
+
+def _decimals(values: list[Any]) -> list[Decimal | None]:
+    """Raw JSON values (or None) -> exact Decimals; None where a value is not a number."""
+    present = [v for v in values if v is not None]
+    joined = b"[" + b",".join(present) + b"]"
+    if not _ODD_STRING.search(joined):
+        try:  # one C-speed decode of every value
+            decoded = iter(_decimal_list.decode(joined))
+            return [None if v is None else next(decoded) for v in values]
+        except msgspec.ValidationError:
+            pass
+    return [None if v is None else decimal_of(v) for v in values]
+
+
+def _parse_decimals(values: list[Any], typ: pa.DataType) -> pa.Array:
+    """JSON numbers and numeric strings -> `typ`, exactly; what does not fit it becomes null.
+
+    Never rounds: a value with more decimals than the scale, too many digits for the precision,
+    NaN, an infinity or a non-numeric string is null (the caller keeps it as drift).
+    """
+    numbers = _decimals(values)
+    try:
+        return pa.array(numbers, type=typ)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return _per_value(numbers, typ)
+
+
 def _per_value(values: list[Any], typ: pa.DataType) -> pa.Array:
     """Slow conversion value by value: what does not convert becomes null."""
     out = []
@@ -321,6 +375,9 @@ def _to_arrow(col: Column, values: list[Any], rel: str, bad: _Invalid) -> pa.Arr
         arr = _parse_times(values, typ)
     elif pa.types.is_floating(typ):
         arr = _parse_numbers(values, typ)
+    elif pa.types.is_decimal(typ):
+        values = [None if v is None or v == NULL else v for v in values]
+        arr = _parse_decimals(values, typ)
     else:
         try:
             return pa.array(values, type=typ)

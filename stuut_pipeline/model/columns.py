@@ -28,6 +28,11 @@ BOOL = pa.bool_()
 INT32 = pa.int32()
 INT64 = pa.int64()
 FLOAT64 = pa.float64()
+#: Money: exact decimals. Scale 6 holds ISO 4217's up to 4 minor units with headroom; 18 integer
+#: digits hold any real amount, and leave a sum of 10^14 of them room in DuckDB's DECIMAL(38,6).
+MONEY = pa.decimal128(24, 6)
+#: A sum of MONEY amounts: what DuckDB's `sum` of a DECIMAL(24,6) gives (the widest decimal).
+MONEY_SUM = pa.decimal128(38, MONEY.scale)
 # Lists name their item "element", as Parquet's compliant nested types do: a schema read back
 # from a file then equals the contract's exactly.
 STRING_LIST = pa.list_(pa.field("element", pa.string()))
@@ -140,6 +145,8 @@ def duckdb_type(arrow_type: pa.DataType) -> str:
     """The DuckDB type of an Arrow type of the contracts (as DuckDB's DESCRIBE spells it)."""
     if arrow_type in _SCALAR_DUCKDB_TYPES:
         return _SCALAR_DUCKDB_TYPES[arrow_type]
+    if pa.types.is_decimal(arrow_type):
+        return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
     if pa.types.is_list(arrow_type):
         return duckdb_type(arrow_type.value_type) + "[]"
     if pa.types.is_map(arrow_type):

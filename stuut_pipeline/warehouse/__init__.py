@@ -5,7 +5,7 @@ A plain library (no Dagster). `contract` declares the rollups once; `sql/` holds
 holds the SQL helpers and rebuilds a rollup partition; `validate` checks rollups against the
 source tables and the contract; `export` publishes the marts atomically; `build` runs one
 partition end to end; `catalog` publishes the analysts' DuckDB file of views over every table
-and mart; `report` renders what people look at.
+and mart; `report` renders what people look at; `dictionary` generates docs/data-dictionary.md.
 """
 
 from .build import RollupBuild, RollupCheckError, build_rollup

@@ -18,9 +18,10 @@ import pyarrow as pa
 
 from stuut_pipeline.layout import PARTITION_COLUMN
 from stuut_pipeline.model import Column, TableContract, duckdb_type
-from stuut_pipeline.model.columns import BOOL, DATE, FLOAT64, INT64, STRING
+from stuut_pipeline.model.columns import BOOL, DATE, FLOAT64, INT64, MONEY_SUM, STRING
 
-AMOUNT_MAP = pa.map_(STRING, FLOAT64)
+#: Currency -> exact sum of amounts (DuckDB's `sum` of the tables' MONEY columns).
+AMOUNT_MAP = pa.map_(STRING, MONEY_SUM)
 
 #: The DuckDB-only first column of every rollup table (the Hive directory in the marts).
 WORKFLOW_ID_COLUMN = Column(

@@ -48,6 +48,13 @@ def test_every_asset_explains_itself(definitions) -> None:
             assert columns and all(c.description for c in columns), name
 
 
+def test_table_and_rollup_descriptions_link_the_data_dictionary(definitions) -> None:
+    specs = {s.key.to_user_string(): s for s in definitions.resolve_all_asset_specs()}
+    for name, spec in specs.items():
+        if name != "raw_calls":
+            assert "See docs/data-dictionary.md" in spec.description, name
+
+
 def test_table_columns_come_from_the_contract(definitions) -> None:
     specs = {s.key.to_user_string(): s for s in definitions.resolve_all_asset_specs()}
     for name, table in TABLES.items():

@@ -40,7 +40,8 @@ def test_page_example_decodes_on_the_fast_path() -> None:
     assert record.objects["workflow"].active_days == [123]
     assert record.objects["partner"].timezone == "Africa/Abidjan"
     invoice = record.call.invoices[0]
-    assert invoice.amount_due == 123.0 and invoice.promised_to_pay_date == "2023-12-25"
+    assert bytes(invoice.amount_due) == b"123"  # money stays JSON text: parsed exactly later
+    assert invoice.promised_to_pay_date == "2023-12-25"
     assert bytes(invoice.partner).startswith(b"{")  # deep objects stay raw JSON
     task = record.call.classifications[0].tasks[0]
     assert task.status == "open" and isinstance(task.assignee, msgspec.Raw)
@@ -159,7 +160,7 @@ def test_amounts_may_be_strings_and_enums_unknown_without_drift() -> None:
 
     record = decode_call(_with(page_call(), mutate))
     assert record.drift is None
-    assert record.call.invoices[0].amount_due == "1234.50"
+    assert bytes(record.call.invoices[0].amount_due) == b'"1234.50"'
     assert record.call.sentiment == "ecstatic"
 
 

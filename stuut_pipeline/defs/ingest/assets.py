@@ -26,7 +26,7 @@ from stuut_pipeline.flatten import (
 )
 from stuut_pipeline.flatten.checks import TABLE_CHECKS, table_outcomes
 from stuut_pipeline.layout import checked_workflow_id, table_scan
-from stuut_pipeline.model import markdown_table, table_markdown
+from stuut_pipeline.model import DATA_DICTIONARY_NOTE, markdown_table, table_markdown
 from stuut_pipeline.raw_landing import (
     TOTAL_RECORDS_RECONCILED,
     RawCallsLanding,
@@ -79,7 +79,7 @@ def _table_spec(table: TableContract) -> dg.AssetSpec:
         kinds={"parquet", "pandas"},
         partitions_def=workflow_partitions,
         code_version=contract_version(),
-        description=table_markdown(table),
+        description=f"{table_markdown(table)}\n{DATA_DICTIONARY_NOTE}",
         metadata={
             "dagster/column_schema": column_schema(table.columns, primary_key=table.primary_key),
             "primary_key": ", ".join(table.primary_key),

@@ -12,7 +12,7 @@ import dagster as dg
 from stuut_pipeline import warehouse as wh
 from stuut_pipeline.flatten.contract import TABLES
 from stuut_pipeline.layout import PART_FILE, WAREHOUSE_FILE, checked_workflow_id
-from stuut_pipeline.model import duckdb_type
+from stuut_pipeline.model import DATA_DICTIONARY_NOTE, duckdb_type
 from stuut_pipeline.storage import DataLocation
 
 from ..metadata import check_results, check_specs, column_schema
@@ -36,7 +36,7 @@ def _description(rollup: wh.Rollup, extra: str = "") -> str:
         "Built per workflow in an in-memory DuckDB over that workflow's Parquet files, checked,"
         f" and published to `marts/{rollup.name}/workflow_id=<id>/{PART_FILE}` after its blocking"
         f" checks pass; the view `{rollup.name}` of `{WAREHOUSE_FILE}` reads every workflow's"
-        " mart."
+        f" mart.\n\n{DATA_DICTIONARY_NOTE}"
     )
 
 

@@ -382,7 +382,7 @@ class CallGenerator:
                 copy["promised_to_pay_date"] = c.promise_day
             if amount_rng is not None and amount_rng.random() < share:
                 for f in STRING_AMOUNT_FIELDS:
-                    copy[f] = money_str(round(copy[f] * (100 if dec else 1)), dec)
+                    copy[f] = money_str(round(copy[f] * 10**dec), dec)
             copies.append(copy)
         return copies
 

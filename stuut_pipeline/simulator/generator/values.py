@@ -33,20 +33,27 @@ def ascii_slug(text: str) -> str:
 
 
 def money(units: int, decimals: int) -> float | int:
-    """Minor units -> JSON number (int for zero-decimal currencies such as JPY)."""
-    return units if decimals == 0 else round(units / 100, 2)
+    """Minor units -> JSON number (int for zero-decimal currencies such as JPY).
+
+    Exact in JSON for up to 15 significant digits: the float's repr, which JSON encoders write,
+    is then the decimal itself (1234.5678 for 12345678 units of 4 decimals).
+    """
+    return units if decimals == 0 else round(units / 10**decimals, decimals)
 
 
 def money_str(units: int, decimals: int) -> str:
-    """Minor units -> the amount as a JSON string ("1234.50"; "1234" for zero decimals)."""
-    return str(units) if decimals == 0 else f"{units / 100:.2f}"
+    """Minor units -> the amount as a JSON string ("1234.50"; "1234" for zero decimals), exactly."""
+    if decimals == 0:
+        return str(units)
+    whole, minor = divmod(abs(units), 10**decimals)
+    return f"{'-' if units < 0 else ''}{whole}.{minor:0{decimals}d}"
 
 
 def fmt_amount(units: int, currency: str, decimals: int) -> str:
     """Minor units -> a human amount with thousands separators: '1,234.50 EUR'."""
     if decimals == 0:
         return f"{units:,} {currency}"
-    return f"{units / 100:,.2f} {currency}"
+    return f"{units / 10**decimals:,.{decimals}f} {currency}"
 
 
 def pick(rng: random.Random, table: tuple[tuple[Any, float], ...]) -> Any:

@@ -75,7 +75,7 @@ SELECT
     w.dispute_complaint_calls / w.calls AS dispute_complaint_share,
     coalesce(m.invoices_discussed, 0) AS invoices_discussed,
     coalesce(
-        m.amount_due_by_currency, CAST(MAP {} AS MAP(VARCHAR, DOUBLE))
+        m.amount_due_by_currency, CAST(MAP {} AS MAP(VARCHAR, DECIMAL(38, 6)))
     ) AS amount_due_by_currency
 FROM weekly AS w
 LEFT JOIN money AS m ON m.week_start IS NOT DISTINCT FROM w.week_start
