@@ -361,11 +361,12 @@ dl { display: grid; grid-template-columns: max-content auto; gap: .15rem 1rem; m
 dt { color: #555; } dd { margin: 0; font-variant-numeric: tabular-nums; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid #ddd; padding: .25rem .75rem; text-align: right; }
+td { white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 section { border-top: 1px solid #eee; }
 svg.chart { max-width: 100%; height: auto; display: block; }
 nav a, li a { color: #1a5fa0; }
-.note { color: #666; font-size: .85rem; }
+.note { color: #666; font-size: .85rem; margin: .25rem 0; line-height: 1.6; }
 """.strip()
 
 
@@ -400,8 +401,10 @@ def _figures_html(data: ReportData) -> str:
         f'<dt>{html.escape(label)}</dt><dd data-figure="{key}">{html.escape(text)}</dd>\n'
         for key, label, text in items
     )
-    sources = ", ".join(f"<code>{html.escape(k)}</code>" for k in data.sources.values())
-    tail = f'<p class="note">Generated from {sources}.</p>\n' if sources else ""
+    sources = "".join(f"<li><code>{html.escape(k)}</code></li>" for k in data.sources.values())
+    tail = (
+        f'<p class="note">Generated from</p>\n<ul class="note">{sources}</ul>\n' if sources else ""
+    )
     return f'<dl id="figures">\n{rows}</dl>\n{tail}'
 
 
