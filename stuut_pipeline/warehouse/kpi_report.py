@@ -312,7 +312,7 @@ def classification_chart_svg(data: ReportData) -> str:
             ax.set_yticks(y, labels)
             ax.invert_yaxis()
             ax.set_xlim(0, max(shares) * 1.15 + 1)
-            ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
+            ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:g}%")
         return _svg(fig, "classification", "Classification mix")
 
 
