@@ -306,7 +306,14 @@ def classification_chart_svg(data: ReportData) -> str:
             documented = {lb: "#2a7fba" for lb, r in zip(labels, rows, strict=True)
                           if r["is_documented_classification"]}  # fmt: skip
             y = list(range(len(rows)))
-            ax.barh(y, shares, 0.7, color=_color_cycle(labels, documented), linewidth=0)
+            colors = _color_cycle(labels, documented)
+            bars = ax.barh(y, shares, 0.7, color=colors, linewidth=0)
+            if len(documented) < len(labels):  # say what a bar of another colour is
+                kinds = {}
+                for bar, label in zip(bars, labels, strict=True):
+                    kind = "documented" if label in documented else "not documented"
+                    kinds.setdefault(MISSING_LABEL if label == MISSING_LABEL else kind, bar)
+                ax.legend(kinds.values(), kinds.keys(), loc="lower right")
             for i, row in enumerate(rows):
                 ax.text(shares[i] + 0.5, i, f"{row['classifications']}", va="center", fontsize=7)
             ax.set_yticks(y, labels)
