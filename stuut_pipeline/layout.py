@@ -109,3 +109,22 @@ def parquet_scan(pattern: str) -> str:
 def table_scan(root: str, table: str) -> str:
     """`parquet_scan` of every partition of a flattened table under `root` (a path or URL)."""
     return parquet_scan(f"{root.rstrip('/')}/{dataset_glob(table_dir(table))}")
+
+
+#: The published HTML reports: `reports/workflow_id=<id>/kpi_report.html` and the index.
+REPORTS_DIR = "reports"
+REPORT_FILE = "kpi_report.html"
+#: The index has a directory of its own: a publish replaces its target directory whole.
+REPORT_INDEX_DIR = f"{REPORTS_DIR}/index"
+REPORT_INDEX_FILE = "index.html"
+REPORT_INDEX_KEY = f"{REPORT_INDEX_DIR}/{REPORT_INDEX_FILE}"
+
+
+def report_dir(workflow_id: str) -> str:
+    """`reports/workflow_id=<id>`: the key prefix of one workflow's report (relative POSIX)."""
+    return f"{REPORTS_DIR}/{partition_dir(workflow_id)}"
+
+
+def report_key(workflow_id: str) -> str:
+    """`reports/workflow_id=<id>/kpi_report.html`: the key of one workflow's report page."""
+    return f"{report_dir(workflow_id)}/{REPORT_FILE}"

@@ -59,6 +59,7 @@ EXPECTED_ASSETS = {
     "sentiment_rollup",
     "classification_rollup",
     "workflow_kpis",
+    "kpi_report",
 }
 EXPECTED_BLOCKING_CHECKS = {
     ("calls", "matches_contract"),
