@@ -207,7 +207,8 @@ def materialize_ingest(
     import dagster as dg
 
     from stuut_pipeline.defs.ingest.assets import ingest_calls
-    from stuut_pipeline.defs.ingest.resources import DataDirResource, StuutApiResource
+    from stuut_pipeline.defs.ingest.resources import StuutApiResource
+    from stuut_pipeline.defs.resources import StorageResource
 
     return dg.materialize(
         [ingest_calls],
@@ -215,7 +216,7 @@ def materialize_ingest(
         instance=instance,
         resources={
             "stuut_api": StuutApiResource(base_url=url, token=token),
-            "data_dir": DataDirResource(path=str(data_dir)),
+            "storage": StorageResource(url=str(data_dir)),
         },
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         raise_on_error=False,

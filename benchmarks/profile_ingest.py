@@ -141,7 +141,7 @@ def staged(url: str, token: str, workflow: str, data_dir: Path, variant: str = "
     from stuut_pipeline.flatten import PartitionWriter
     from stuut_pipeline.flatten.decode import decode_call
     from stuut_pipeline.flatten.flatten import flatten_calls
-    from stuut_pipeline.layout import raw_calls_path
+    from stuut_pipeline.layout import raw_calls_key
     from stuut_pipeline.raw_landing import RawCallsLanding, iter_raw_batches
     from stuut_pipeline.stuut_api import CallsQuery
 
@@ -169,7 +169,7 @@ def staged(url: str, token: str, workflow: str, data_dir: Path, variant: str = "
         landing.publish()
         s = t.add("03 land raw: publish", s)
     # flattened_calls
-    source = raw_calls_path(data_dir, workflow)
+    source = data_dir / raw_calls_key(workflow)
     with PartitionWriter(data_dir, workflow) as writer:
         batches = iter_raw_batches(source, options["batch"])
         while True:
@@ -276,7 +276,8 @@ def profile_dagster(url: str, token: str, workflow: str, tmp: Path, out: Path) -
     import dagster as dg
 
     from stuut_pipeline.defs.ingest.assets import ingest_calls
-    from stuut_pipeline.defs.ingest.resources import DataDirResource, StuutApiResource
+    from stuut_pipeline.defs.ingest.resources import StuutApiResource
+    from stuut_pipeline.defs.resources import StorageResource
 
     instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions("workflow", [workflow])
@@ -289,7 +290,7 @@ def profile_dagster(url: str, token: str, workflow: str, tmp: Path, out: Path) -
         instance=instance,
         resources={
             "stuut_api": StuutApiResource(base_url=url, token=token),
-            "data_dir": DataDirResource(path=str(tmp / "data-dg")),
+            "storage": StorageResource(url=str(tmp / "data-dg")),
         },
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )

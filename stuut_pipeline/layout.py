@@ -106,9 +106,9 @@ def parquet_scan(pattern: str) -> str:
     )
 
 
-def table_scan(root: str, table: str) -> str:
+def table_scan(root: object, table: str) -> str:
     """`parquet_scan` of every partition of a flattened table under `root` (a path or URL)."""
-    return parquet_scan(f"{root.rstrip('/')}/{dataset_glob(table_dir(table))}")
+    return parquet_scan(f"{str(root).rstrip('/')}/{dataset_glob(table_dir(table))}")
 
 
 #: The published HTML reports: `reports/workflow_id=<id>/kpi_report.html` and the index.

@@ -130,7 +130,7 @@ class _Db:
         )
         for name, key in files.items():
             # a pyarrow dataset: DuckDB scans it natively, from local disk or S3 alike
-            self.con.register(name, file_dataset(location, [key]))
+            self.con.register(name, file_dataset(location, key))
 
     def rows(self, sql: str) -> list[tuple]:
         return self.con.execute(sql).fetchall()

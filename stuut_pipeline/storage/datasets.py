@@ -28,15 +28,15 @@ def dataset(
     """The Parquet files under `key_prefix` as one dataset with a `workflow_id` column.
 
     `partition` globs the Hive directories (default: all; `workflow_id=<id>` for one). Files and
-    dirs starting with `.` or `_` are ignored. Without `schema`, the files' schemas are unified
-    (a column missing from older files reads as null). With no file yet, the dataset is empty
-    (with `schema` if given).
+    dirs starting with `.` or `_` are ignored. Without `schema`, the first file's schema is the
+    dataset's (no other footer is read until a scan needs it). With no file yet, the dataset is
+    empty (with `schema` if given).
     """
     keys = location.list_files(check_key(key_prefix), f"{key_prefix}/{partition}/*.parquet")
     if not keys:
         return ds.dataset([], schema=schema or pa.schema([(PARTITION_COLUMN, pa.string())]))
     with location.errors(f"reading the dataset {location.uri(key_prefix)}"):
-        found = ds.dataset(
+        return ds.dataset(
             [location.path(k) for k in keys],
             schema=schema,
             filesystem=location.filesystem,
@@ -44,19 +44,9 @@ def dataset(
             partitioning=hive_partitioning(),
             partition_base_dir=location.path(key_prefix),
         )
-        if schema is None and len(keys) > 1:
-            files = [f.physical_schema for f in found.get_fragments()]
-            found = found.replace_schema(pa.unify_schemas([*files, found.schema]))
-        return found
 
 
-def file_dataset(location: DataLocation, keys: list[str]) -> ds.Dataset:
-    """The Parquet files `keys` (no partitioning) as one dataset, with their unified schema."""
-    with location.errors(f"reading {', '.join(location.uri(k) for k in keys)}"):
-        dataset = ds.dataset(
-            [location.path(k) for k in keys], filesystem=location.filesystem, format="parquet"
-        )
-        schemas = [f.physical_schema for f in dataset.get_fragments()]
-        if len(schemas) > 1:
-            dataset = dataset.replace_schema(pa.unify_schemas(schemas))
-        return dataset
+def file_dataset(location: DataLocation, key: str) -> ds.Dataset:
+    """One Parquet file (no partitioning) as a dataset, e.g. a staged file to validate."""
+    with location.errors(f"reading {location.uri(key)}"):
+        return ds.dataset(location.path(key), filesystem=location.filesystem, format="parquet")

@@ -16,9 +16,9 @@ import zstandard
 
 from stuut_pipeline.defs.ingest.assets import ingest_calls
 from stuut_pipeline.defs.ingest.resources import StuutApiResource
-from stuut_pipeline.defs.resources import DataDirResource
+from stuut_pipeline.defs.resources import StorageResource
 from stuut_pipeline.flatten import TABLES
-from stuut_pipeline.layout import raw_calls_path, table_scan
+from stuut_pipeline.layout import raw_calls_key, table_scan
 from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
 from stuut_pipeline.simulator import FaultConfig, SimulatorServer, StuutSimulator
 from stuut_pipeline.simulator.generator import (
@@ -52,7 +52,7 @@ def sim(monkeypatch, request) -> StuutSimulator:
 
 
 def resources(data_dir: Path, api: StuutApiResource | None = None) -> dict:
-    return {"stuut_api": api or StuutApiResource(), "data_dir": DataDirResource(path=str(data_dir))}
+    return {"stuut_api": api or StuutApiResource(), "storage": StorageResource(url=str(data_dir))}
 
 
 def materialize(instance, data_dir, workflow, *, selection=None, api=None, raise_on_error=True):
@@ -109,7 +109,7 @@ def test_two_workflows_and_an_empty_one(sim, data_dir) -> None:
         assert Counter(ids) == Counter(r["id"] for r in records)
         for table, count in expected_counts(records).items():
             assert read(data_dir, table, workflow).num_rows == count, table
-        lines = raw_lines(raw_calls_path(data_dir, workflow))
+        lines = raw_lines(data_dir / raw_calls_key(workflow))
         assert sorted(orjson.loads(line)["id"] for line in lines) == sorted(ids)
     # calls with no workflow belong to no partition: every workflow call is in exactly one
     assert read(data_dir, "calls").num_rows == sum(len(sim.store.ids(w)) for w in workflows)
@@ -177,7 +177,7 @@ def test_failed_blocking_check_leaves_published_files_untouched(sim, data_dir) -
         materialize(instance, data_dir, workflow)
         before = {p: p.read_bytes() for p in (data_dir / "parquet").rglob("*.parquet")}
         # a landing holding one call twice (e.g. written by hand): calls.primary_key must fail
-        path = raw_calls_path(data_dir, workflow)
+        path = data_dir / raw_calls_key(workflow)
         lines = raw_lines(path)
         path.write_bytes(zstandard.ZstdCompressor().compress(b"\n".join([*lines, lines[0]])))
         result = materialize(
@@ -341,7 +341,7 @@ def test_a_superseded_record_is_flattened_once_in_its_latest_version(data_dir) -
     assert sorted(r["call_id"] for r in rows) == sorted(c["id"] for c in calls)
     first = next(r for r in rows if r["call_id"] == calls[0]["id"])
     assert first["summary"] == "updated"
-    lines = raw_lines(raw_calls_path(data_dir, workflow))
+    lines = raw_lines(data_dir / raw_calls_key(workflow))
     assert len(lines) == 4
 
 

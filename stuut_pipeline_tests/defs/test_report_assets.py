@@ -10,7 +10,7 @@ import orjson
 
 from stuut_pipeline.definitions import defs
 from stuut_pipeline.defs.jobs import PIPELINE_JOB_NAME
-from stuut_pipeline.defs.resources import DataDirResource
+from stuut_pipeline.defs.resources import StorageResource
 from stuut_pipeline.defs.warehouse.assets import (
     classification_rollup,
     sentiment_rollup,
@@ -18,7 +18,7 @@ from stuut_pipeline.defs.warehouse.assets import (
 )
 from stuut_pipeline.defs.warehouse.report_assets import kpi_report_asset
 from stuut_pipeline.defs.warehouse.resources import DuckDBWarehouse
-from stuut_pipeline.layout import REPORT_INDEX_KEY, mart_file, report_key
+from stuut_pipeline.layout import REPORT_INDEX_KEY, mart_key, report_key
 
 from .. import factories
 from ..warehouse.inputs import write_parquet
@@ -54,7 +54,7 @@ def test_materialisation_publishes_the_page_with_numeric_kpis(tmp_path) -> None:
         [*ROLLUPS, kpi_report_asset],
         partition_key=wf,
         instance=instance,
-        resources={"warehouse": DuckDBWarehouse(), "data_dir": DataDirResource(path=str(data_dir))},
+        resources={"warehouse": DuckDBWarehouse(), "storage": StorageResource(url=str(data_dir))},
     )
     assert result.success
     (mat,) = result.asset_materializations_for_node("kpi_report")
@@ -66,7 +66,7 @@ def test_materialisation_publishes_the_page_with_numeric_kpis(tmp_path) -> None:
     latest = duckdb.execute(
         f"SELECT iso_week, {', '.join(RATES)} FROM read_parquet(?) "
         "WHERE week_start IS NOT NULL ORDER BY week_start DESC LIMIT 1",
-        [str(mart_file(data_dir, "workflow_kpis", wf))],
+        [str(data_dir / mart_key("workflow_kpis", wf))],
     ).fetchone()
     assert mat.metadata["latest_week"].value == latest[0]
     for name, value in zip(RATES, latest[1:], strict=True):

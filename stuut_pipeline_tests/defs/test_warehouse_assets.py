@@ -12,14 +12,14 @@ import pytest
 from stuut_pipeline import settings
 from stuut_pipeline import warehouse as wh
 from stuut_pipeline.definitions import defs
-from stuut_pipeline.defs.resources import DataDirResource
+from stuut_pipeline.defs.resources import StorageResource
 from stuut_pipeline.defs.warehouse.assets import (
     classification_rollup,
     sentiment_rollup,
     workflow_kpis,
 )
 from stuut_pipeline.defs.warehouse.resources import DuckDBWarehouse, warehouse_from_env
-from stuut_pipeline.layout import mart_file, warehouse_path
+from stuut_pipeline.layout import WAREHOUSE_FILE, mart_key
 from stuut_pipeline.settings import PROJECT_ROOT
 from stuut_pipeline.warehouse import db as db_module
 
@@ -61,14 +61,14 @@ def test_project_instance_queues_runs_and_limits_no_pool(tmp_path, monkeypatch):
         assert config.run_queue_config.max_concurrent_runs == 2
 
 
-def test_warehouse_path_from_env_or_under_the_data_dir(tmp_path, monkeypatch):
+def test_warehouse_path_from_env_or_in_the_data_location(tmp_path, monkeypatch):
     monkeypatch.delenv(settings.ENV_WAREHOUSE_PATH, raising=False)
-    assert warehouse_from_env().catalog_path(tmp_path) == tmp_path / "warehouse" / "stuut.duckdb"
+    assert warehouse_from_env().catalog_path() is None  # the catalog lives in the data location
     monkeypatch.setenv(settings.ENV_WAREHOUSE_PATH, str(tmp_path / "elsewhere.duckdb"))
     resource = warehouse_from_env()
     assert isinstance(resource.path, dg.EnvVar)  # resolved at run time, never a value
     with dg.build_resources({"warehouse": resource}) as built:
-        assert built.warehouse.catalog_path(tmp_path / "data") == tmp_path / "elsewhere.duckdb"
+        assert built.warehouse.catalog_path() == tmp_path / "elsewhere.duckdb"
 
 
 def _materialise(data_dir: Path, workflow_id: str, instance: dg.DagsterInstance):
@@ -76,7 +76,7 @@ def _materialise(data_dir: Path, workflow_id: str, instance: dg.DagsterInstance)
         list(ASSETS),
         partition_key=workflow_id,
         instance=instance,
-        resources={"warehouse": DuckDBWarehouse(), "data_dir": DataDirResource(path=str(data_dir))},
+        resources={"warehouse": DuckDBWarehouse(), "storage": StorageResource(url=str(data_dir))},
         raise_on_error=False,
     )
 
@@ -91,14 +91,14 @@ def test_materialisation_metadata_and_a_failed_blocking_check(tmp_path, monkeypa
     result = _materialise(data_dir, wf, instance)
     assert result.success
     (kpis,) = result.asset_materializations_for_node("workflow_kpis")
-    with wh.connection(warehouse_path(data_dir), read_only=True) as con:
+    with wh.connection((data_dir / WAREHOUSE_FILE), read_only=True) as con:
         assert kpis.metadata["dagster/row_count"].value == wh.count_rows(con, "workflow_kpis", wf)
     assert isinstance(kpis.metadata["connect_rate"], dg.FloatMetadataValue)
     assert "| week |" in kpis.metadata["preview"].value
     (sentiment,) = result.asset_materializations_for_node("sentiment_rollup")
     assert "│" in sentiment.metadata["sentiment_mix"].value
     assert all(e.passed for e in result.get_asset_check_evaluations())
-    mart = mart_file(data_dir, "sentiment_rollup", wf)
+    mart = data_dir / mart_key("sentiment_rollup", wf)
     previous = mart.read_bytes()
 
     original = db_module.load_sql

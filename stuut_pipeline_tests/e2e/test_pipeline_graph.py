@@ -11,8 +11,8 @@ from stuut_pipeline import warehouse as wh
 from stuut_pipeline.definitions import defs
 from stuut_pipeline.defs.ingest.resources import StuutApiResource
 from stuut_pipeline.defs.jobs import PIPELINE_JOB_NAME
-from stuut_pipeline.defs.resources import DataDirResource
-from stuut_pipeline.layout import mart_file, warehouse_path
+from stuut_pipeline.defs.resources import StorageResource
+from stuut_pipeline.layout import WAREHOUSE_FILE, mart_key
 from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
 
 from ..reference import EXPECTED, ROLLUP_NAMES, compare, keyed
@@ -36,7 +36,7 @@ def graph(tmp_path_factory):
     sim = embedded_simulator(SIM)
     workflows = sim.store.workflow_ids()[:2]
     job = defs().resolve_job_def(PIPELINE_JOB_NAME)
-    resources = {"stuut_api": StuutApiResource(), "data_dir": DataDirResource(path=str(data_dir))}
+    resources = {"stuut_api": StuutApiResource(), "storage": StorageResource(url=str(data_dir))}
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("workflow", workflows)
         results = {
@@ -96,11 +96,11 @@ def test_the_job_materialises_every_asset_and_passes_every_blocking_check(graph)
 @pytest.mark.parametrize("rollup", ROLLUP_NAMES)
 def test_every_rollup_figure_matches_the_simulators_records(graph, rollup) -> None:
     sim, data_dir, workflows, _ = graph
-    with wh.connection(warehouse_path(data_dir), read_only=True) as con:
+    with wh.connection((data_dir / WAREHOUSE_FILE), read_only=True) as con:
         for wf in workflows:
             expected = EXPECTED[rollup](sim.store.records(wf))
             rows = wh.fetch_rollup(con, rollup, wf)
             assert {r.pop("workflow_id") for r in rows} == {wf}
             compare(rollup, keyed(rollup, rows), expected)
-            mart = pq.read_table(mart_file(data_dir, rollup, wf)).to_pylist()
+            mart = pq.read_table(data_dir / mart_key(rollup, wf)).to_pylist()
             compare(rollup, keyed(rollup, mart), expected)

@@ -173,7 +173,7 @@ def test_misfits_fail_no_drift_and_nothing_else(tmp_path: Path) -> None:
     batch = flatten_raw([_with_amounts(MISFITS)])
     writer = PartitionWriter(tmp_path, "otwfl_money")
     writer.write(batch)
-    report = validate_partition(writer.seal())
+    report = validate_partition(tmp_path, writer.seal())
     assert report.passed, [c.message for c in report.blocking_failures]
     outcomes = {o.spec: o for o in table_outcomes(TABLES["call_invoices"], report)}
     assert not outcomes[NO_DRIFT].passed

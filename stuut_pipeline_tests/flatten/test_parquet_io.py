@@ -21,7 +21,7 @@ from stuut_pipeline.layout import (
     PARTITION_COLUMN,
     InvalidWorkflowIdError,
     checked_workflow_id,
-    table_file,
+    table_key,
     table_scan,
 )
 from stuut_pipeline.simulator.generator import CallGenerator
@@ -60,7 +60,11 @@ def publish(root: Path, workflow: str, batches: list[FlatBatch]) -> dict[str, Pa
     with PartitionWriter(root, workflow) as writer:
         for batch in batches:
             writer.write(batch)
-        return writer.publish()
+        return {name: root / key for name, key in writer.publish().items()}
+
+
+def staging_path(writer: PartitionWriter) -> Path:
+    return Path(writer.location.path(writer.staging.key))
 
 
 def test_publish_layout_and_duckdb_reads_workflow_id_from_the_path(root: Path) -> None:
@@ -68,7 +72,7 @@ def test_publish_layout_and_duckdb_reads_workflow_id_from_the_path(root: Path) -
     a, b = batch_for(wf_a, 0, 60), batch_for(wf_b, 60, 40)
     files = publish(root, wf_a, [a])
     publish(root, wf_b, [b])
-    assert files == published_files(root, wf_a)
+    assert files == {name: root / key for name, key in published_files(wf_a).items()}
     assert files["calls"] == root / "parquet" / "calls" / f"workflow_id={wf_a}" / "part-0.parquet"
     for name, table in TABLES.items():
         schema = pq.read_schema(files[name])
@@ -126,7 +130,7 @@ def test_exception_mid_write_leaves_published_files_identical(root: Path) -> Non
     assert len(listed) == len(TABLES)
     with pytest.raises(RuntimeError, match="boom"), PartitionWriter(root, wf) as writer:
         writer.write(batch_for(wf, 100, 80))
-        staged = list(writer.staging.iterdir())
+        staged = list(staging_path(writer).iterdir())
         assert len(staged) == len(TABLES)
         # staged files are invisible to every *.parquet glob, recursive ones included
         assert published_glob(root) == listed
@@ -136,7 +140,7 @@ def test_exception_mid_write_leaves_published_files_identical(root: Path) -> Non
     assert writer.state == "aborted"
     assert {name: path.read_bytes() for name, path in files.items()} == before
     assert published_glob(root) == listed
-    assert not writer.staging.exists()
+    assert not staging_path(writer).exists()
     assert duck_count(root, "calls") == 50
 
 
@@ -159,7 +163,7 @@ def test_a_failed_background_write_fails_the_publish_and_keeps_the_old_files(roo
             writer.publish()
     assert writer.state == "aborted"
     assert {name: path.read_bytes() for name, path in files.items()} == before
-    assert not writer.staging.exists()
+    assert not staging_path(writer).exists()
 
 
 def test_leaving_without_publish_aborts(root: Path) -> None:
@@ -175,8 +179,8 @@ def test_leaving_without_publish_aborts(root: Path) -> None:
 def test_republish_replaces_and_removes_stale_files(root: Path) -> None:
     wf = gen().workflow_ids()[0]
     publish(root, wf, [batch_for(wf, 0, 70)])
-    stale = table_file(root, "calls", wf).with_name("part-1.parquet")
-    stale.write_bytes(table_file(root, "calls", wf).read_bytes())
+    stale = (root / table_key("calls", wf)).with_name("part-1.parquet")
+    stale.write_bytes((root / table_key("calls", wf)).read_bytes())
     second = batch_for(wf, 200, 30)
     publish(root, wf, [second])
     assert not stale.exists()
@@ -219,7 +223,7 @@ def test_invalid_partitions_are_refused_before_touching_disk(root: Path, partiti
     with pytest.raises(InvalidWorkflowIdError, match="invalid workflow id"):
         PartitionWriter(root, partition)
     with pytest.raises(InvalidWorkflowIdError):
-        table_file(root, "calls", partition)
+        root / table_key("calls", partition)
     assert list(root.iterdir()) == []
 
 

@@ -40,11 +40,16 @@ def staged(root: Path, batches: list[FlatBatch]) -> dict[str, Path]:
     writer = PartitionWriter(root, WF)
     for batch in batches:
         writer.write(batch)
-    return writer.seal()
+    return {name: root / key for name, key in writer.seal().items()}
+
+
+def validate_files(root: Path, files: dict[str, Path]):
+    """`validate_partition` of local files under `root`."""
+    return validate_partition(root, {n: str(p.relative_to(root)) for n, p in files.items()})
 
 
 def test_clean_partition_passes_every_check(root: Path) -> None:
-    report = validate_partition(staged(root, [clean_batch()]))
+    report = validate_files(root, staged(root, [clean_batch()]))
     assert report.passed, [c.message for c in report.blocking_failures]
     assert report.warnings == []
     assert report.row_counts == clean_batch().num_rows
@@ -63,7 +68,7 @@ def test_published_partition_validates(root: Path) -> None:
 
 def test_drift_is_reported_as_warnings_not_failures(root: Path) -> None:
     batch = drift_batch()
-    report = validate_partition(staged(root, [batch]))
+    report = validate_files(root, staged(root, [batch]))
     assert report.passed
     drifted = batch.drift.records_with_drift
     assert drifted > 0
@@ -78,7 +83,7 @@ def test_drift_is_reported_as_warnings_not_failures(root: Path) -> None:
 
 
 def test_duplicated_calls_fail_the_primary_keys(root: Path) -> None:
-    report = validate_partition(staged(root, [clean_batch(), clean_batch()]))
+    report = validate_files(root, staged(root, [clean_batch(), clean_batch()]))
     assert not report.passed
     pk = report.check("calls.primary_key")
     assert not pk.passed and pk.severity == "blocking"
@@ -95,7 +100,7 @@ def test_orphan_children_fail_the_parent_key(root: Path) -> None:
     orphan_id = calls.column("call_id")[parent].as_py()
     keep = pa.array([i != parent for i in range(calls.num_rows)])
     broken = FlatBatch({**batch.tables, "calls": calls.filter(keep)}, batch.drift)
-    report = validate_partition(staged(root, [broken]))
+    report = validate_files(root, staged(root, [broken]))
     check = report.check("call_invoices.parent_key")
     assert not check.passed and orphan_id in check.examples
     assert report.check("calls.child_counts").passed  # the remaining calls still match
@@ -105,7 +110,7 @@ def test_child_count_mismatch_fails(root: Path) -> None:
     batch = clean_batch()
     invoices = batch["call_invoices"]
     broken = FlatBatch({**batch.tables, "call_invoices": invoices.slice(1)}, batch.drift)
-    report = validate_partition(staged(root, [broken]))
+    report = validate_files(root, staged(root, [broken]))
     check = report.check("calls.child_counts")
     assert not check.passed and check.counts == {"invoice_count": 1}
 
@@ -126,7 +131,7 @@ def _failed(report) -> dict[str, dict]:
 def test_each_wrong_count_on_calls_fails_by_name(root: Path, column: str) -> None:
     batch = clean_batch()
     broken = FlatBatch({**batch.tables, "calls": _bumped(batch["calls"], column)}, batch.drift)
-    report = validate_partition(staged(root, [broken]))
+    report = validate_files(root, staged(root, [broken]))
     assert not report.passed
     assert _failed(report) == {"calls.child_counts": {column: 1}}
 
@@ -135,7 +140,7 @@ def test_a_wrong_task_count_on_a_classification_fails(root: Path) -> None:
     batch = clean_batch()
     classifications = _bumped(batch["call_classifications"], "task_count")
     broken = FlatBatch({**batch.tables, "call_classifications": classifications}, batch.drift)
-    report = validate_partition(staged(root, [broken]))
+    report = validate_files(root, staged(root, [broken]))
     assert not report.passed
     failed = [c for c in report.checks if not c.passed]
     assert any(c.table == "call_classifications" and "task_count" in c.counts for c in failed)
@@ -150,7 +155,7 @@ def test_schema_mismatch_and_missing_file_are_blocking(root: Path) -> None:
     pq.write_table(wrong, files["call_tasks"])
     files = {**files}
     del files["call_classifications"]
-    report = validate_partition(files)
+    report = validate_files(root, files)
     assert not report.passed
     schema = report.check("call_tasks.schema")
     assert not schema.passed and "label" in schema.message
@@ -168,14 +173,14 @@ def test_changed_descriptions_only_warn(root: Path) -> None:
         for f in table.schema
     ]
     pq.write_table(table.cast(pa.schema(fields, metadata=table.schema.metadata)), files["calls"])
-    report = validate_partition(files)
+    report = validate_files(root, files)
     assert report.passed
     docs = report.check("calls.schema_docs")
     assert not docs.passed and docs.examples == ["summary"]
 
 
-def test_report_as_dict() -> None:
-    report = validate_partition({})
+def test_report_as_dict(tmp_path: Path) -> None:
+    report = validate_files(tmp_path, {})
     data = report.as_dict()
     assert not report.passed
     assert {c["name"] for c in data["checks"]} == {f"{t}.file" for t in TABLES}

@@ -37,3 +37,11 @@ def s3_location(seaweedfs: SeaweedS3) -> DataLocation:
     """A fresh `s3://<bucket>/<unique prefix>` on the session's server."""
     url = f"s3://{seaweedfs.bucket}/t-{uuid.uuid4().hex[:10]}"
     return DataLocation.from_url(url, s3_options(seaweedfs))
+
+
+@pytest.fixture(params=["local", "s3"])
+def location(request, tmp_path) -> DataLocation:
+    """The same test on a local directory and on a fresh prefix of the SeaweedFS S3 server."""
+    if request.param == "local":
+        return DataLocation.from_url(tmp_path / "out")
+    return request.getfixturevalue("s3_location")

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from stuut_pipeline import warehouse as wh
 from stuut_pipeline.flatten.flatten import flatten_raw
-from stuut_pipeline.layout import mart_file, warehouse_path
+from stuut_pipeline.layout import WAREHOUSE_FILE, mart_key
 
 from .. import factories
 from ..reference import ROLLUP_NAMES, call_time, week_start
@@ -89,12 +89,12 @@ def build_all(data_dir: Path, workflow_ids, *, time_zone: str | None = None) -> 
             wh.ensure_tables(con)
             for name in ROLLUP_NAMES:
                 wh.build_rollup(con, name, wf, data_dir)
-    wh.publish_catalog(data_dir, warehouse_path(data_dir))
+    wh.publish_catalog(data_dir, (data_dir / WAREHOUSE_FILE))
 
 
 def mart_rows(data_dir: Path, rollup: str, wf: str) -> list[dict]:
     """The rows of one workflow's published mart file."""
-    return pq.read_table(mart_file(data_dir, rollup, wf)).to_pylist()
+    return pq.read_table(data_dir / mart_key(rollup, wf)).to_pylist()
 
 
 def build_inputs(data_dir: Path, records: list[dict]) -> dict[str, list[dict]]:

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from stuut_pipeline import warehouse as wh
-from stuut_pipeline.layout import mart_file, warehouse_path
+from stuut_pipeline.layout import WAREHOUSE_FILE, mart_key
 from stuut_pipeline.simulator.generator import DRIFT_SENTIMENT, SENTIMENTS
 from stuut_pipeline.warehouse import db as db_module
 
@@ -29,7 +29,7 @@ from .inputs import build_all, mart_rows, write_parquet
 @pytest.mark.parametrize("rollup", ROLLUP_NAMES)
 def test_every_figure_matches_independent_computation(built_once, rollup):
     data_dir, by_wf = built_once
-    with wh.connection(warehouse_path(data_dir), read_only=True) as con:
+    with wh.connection((data_dir / WAREHOUSE_FILE), read_only=True) as con:
         for wf, recs in by_wf.items():
             expected = EXPECTED[rollup](recs)
             db_rows = wh.fetch_rollup(con, rollup, wf)
@@ -41,7 +41,7 @@ def test_every_figure_matches_independent_computation(built_once, rollup):
 def test_edge_cases_are_really_in_the_inputs(built_once):
     """The fixture's edge cases reach the rollups (so the comparison above covers them)."""
     data_dir, by_wf = built_once
-    with wh.connection(warehouse_path(data_dir), read_only=True) as con:
+    with wh.connection((data_dir / WAREHOUSE_FILE), read_only=True) as con:
         for wf in by_wf:
             kpis = wh.fetch_rollup(con, "workflow_kpis", wf)
             assert sum(r["calls_unknown_disconnection"] for r in kpis) == 1
@@ -82,10 +82,10 @@ def test_unknown_sentiment_kept_as_its_own_row(tmp_path):
 def test_rebuilding_one_workflow_leaves_the_other_untouched(built):
     data_dir, by_wf = built
     wf_a, wf_b = sorted(by_wf)
-    db = warehouse_path(data_dir)
+    db = data_dir / WAREHOUSE_FILE
     with wh.connection(db, read_only=True) as con:
         before_b = {r: wh.fetch_rollup(con, r, wf_b) for r in ROLLUP_NAMES}
-    marts_b = {r: mart_file(data_dir, r, wf_b).read_bytes() for r in ROLLUP_NAMES}
+    marts_b = {r: (data_dir / mart_key(r, wf_b)).read_bytes() for r in ROLLUP_NAMES}
     # workflow A loses half its calls upstream, then is rebuilt (twice: idempotent)
     kept = by_wf[wf_a][: len(by_wf[wf_a]) // 2]
     write_parquet(data_dir, kept)
@@ -99,7 +99,7 @@ def test_rebuilding_one_workflow_leaves_the_other_untouched(built):
                 row.pop("workflow_id")
             compare(r, keyed(r, got), EXPECTED[r](kept))
     for r in ROLLUP_NAMES:
-        assert mart_file(data_dir, r, wf_b).read_bytes() == marts_b[r]
+        assert (data_dir / mart_key(r, wf_b)).read_bytes() == marts_b[r]
         compare(r, keyed(r, mart_rows(data_dir, r, wf_a)), EXPECTED[r](kept))
 
 
@@ -126,7 +126,7 @@ def test_a_failed_blocking_check_keeps_rows_and_mart(built, monkeypatch):
     """A real reconciliation failure: the rollup SQL double-counts calls."""
     data_dir, by_wf = built
     wf = sorted(by_wf)[0]
-    target = mart_file(data_dir, "sentiment_rollup", wf)
+    target = data_dir / mart_key("sentiment_rollup", wf)
     previous = target.read_bytes()
     original = db_module.load_sql
 

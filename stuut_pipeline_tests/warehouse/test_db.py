@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from stuut_pipeline import warehouse as wh
-from stuut_pipeline.layout import mart_file, warehouse_path
+from stuut_pipeline.layout import WAREHOUSE_FILE, mart_key
 from stuut_pipeline.simulator.generator import CLASSIFICATIONS
 
 from ..reference import (
@@ -22,7 +22,7 @@ from ..reference import (
 
 def test_views_show_every_table_with_workflow_id(built_once):
     data_dir, by_wf = built_once
-    with wh.connection(warehouse_path(data_dir), read_only=True) as con:
+    with wh.connection((data_dir / WAREHOUSE_FILE), read_only=True) as con:
         for view in (*wh.SOURCE_VIEWS, wh.CALL_FACTS_VIEW):
             columns = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()]
             assert "workflow_id" in columns
@@ -43,9 +43,9 @@ def test_views_and_rollups_on_an_empty_data_dir(tmp_path):
         build = wh.build_rollup(con, "classification_rollup", "otwfl_empty", data_dir)
         assert build.rows == len(CLASSIFICATIONS) and all(c.passed for c in build.checks)
         assert wh.build_rollup(con, "workflow_kpis", "otwfl_empty", data_dir).rows == 0
-    assert pq.read_table(mart_file(data_dir, "workflow_kpis", "otwfl_empty")).num_rows == 0
-    catalog = wh.publish_catalog(tmp_path / "empty", warehouse_path(tmp_path / "empty"))
-    with wh.connection(catalog.path, read_only=True) as con:
+    assert pq.read_table(data_dir / mart_key("workflow_kpis", "otwfl_empty")).num_rows == 0
+    catalog = wh.publish_catalog(tmp_path / "empty", (tmp_path / "empty" / WAREHOUSE_FILE))
+    with wh.connection(catalog.where, read_only=True) as con:
         for view in (*wh.SOURCE_VIEWS, wh.CALL_FACTS_VIEW, *ROLLUP_NAMES):
             assert con.execute(f"SELECT count(*) FROM {view}").fetchone()[0] == 0
         columns = [r[0] for r in con.execute("DESCRIBE workflow_kpis").fetchall()]
@@ -54,7 +54,7 @@ def test_views_and_rollups_on_an_empty_data_dir(tmp_path):
 
 def test_read_only_connection_reads_while_nothing_writes(built_once):
     data_dir, by_wf = built_once
-    with wh.connection(warehouse_path(data_dir), read_only=True) as con:
+    with wh.connection((data_dir / WAREHOUSE_FILE), read_only=True) as con:
         n = con.execute("SELECT count(*) FROM calls").fetchone()[0]
         assert n == sum(len(v) for v in by_wf.values())
         assert con.execute("SELECT count(*) FROM workflow_kpis").fetchone()[0] > 0
@@ -80,7 +80,7 @@ def test_a_reader_holding_the_catalog_never_blocks_a_rebuild(built, mode):
     reading the old file; the rebuild replaces it without waiting, and a new connection reads
     the new file."""
     data_dir, by_wf = built
-    db = warehouse_path(data_dir)
+    db = data_dir / WAREHOUSE_FILE
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(db), mode],
         stdin=subprocess.PIPE,
@@ -108,7 +108,7 @@ def test_a_reader_holding_the_catalog_never_blocks_a_rebuild(built, mode):
 
 def test_the_catalog_is_rebuilt_only_when_its_definition_changes(built):
     data_dir, _ = built
-    db = warehouse_path(data_dir)
+    db = data_dir / WAREHOUSE_FILE
     first = wh.publish_catalog(data_dir, db)
     assert not first.rebuilt  # `built` published it already
     inode = db.stat().st_ino

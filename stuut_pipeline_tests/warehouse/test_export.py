@@ -16,9 +16,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from stuut_pipeline import warehouse as wh
-from stuut_pipeline.layout import PART_FILE, dataset_glob, mart_dir, mart_file, warehouse_path
+from stuut_pipeline.layout import PART_FILE, WAREHOUSE_FILE, dataset_glob, mart_dir, mart_key
+from stuut_pipeline.storage import as_location
 from stuut_pipeline.warehouse import export as export_module
-from stuut_pipeline.warehouse.views import create_views, source_view_defs
+from stuut_pipeline.warehouse.views import create_views, partition_view_defs
 
 from ..reference import (
     ROLLUP_NAMES,
@@ -29,7 +30,7 @@ from .inputs import write_parquet
 def test_marts_hold_each_workflow_once_without_a_workflow_id_column(built_once):
     data_dir, by_wf = built_once
     for rollup in ROLLUP_NAMES:
-        files = sorted(mart_dir(data_dir, rollup).glob("*/*.parquet"))
+        files = sorted((data_dir / mart_dir(rollup)).glob("*/*.parquet"))
         assert [f.parent.name for f in files] == sorted(f"workflow_id={wf}" for wf in by_wf)
         for f in files:
             schema = pq.read_schema(f)
@@ -39,9 +40,9 @@ def test_marts_hold_each_workflow_once_without_a_workflow_id_column(built_once):
             counts = con.execute(
                 "SELECT workflow_id, count(*) FROM read_parquet($g, hive_partitioning = true) "
                 "GROUP BY ALL",
-                {"g": dataset_glob(mart_dir(data_dir, rollup))},
+                {"g": dataset_glob(data_dir / mart_dir(rollup))},
             ).fetchall()
-        with wh.connection(warehouse_path(data_dir), read_only=True) as db:
+        with wh.connection((data_dir / WAREHOUSE_FILE), read_only=True) as db:
             assert dict(counts) == {wf: wh.count_rows(db, rollup, wf) for wf in by_wf}
     assert not list((data_dir / ".staging").iterdir())
 
@@ -50,7 +51,7 @@ def test_a_publish_that_raises_leaves_the_previous_file_and_no_staging(built, mo
     """A failure inside publish_file (not a kill: see below) is cleaned up by export_mart."""
     data_dir, by_wf = built
     wf = sorted(by_wf)[0]
-    target = mart_file(data_dir, "sentiment_rollup", wf)
+    target = data_dir / mart_key("sentiment_rollup", wf)
     previous = target.read_bytes()
 
     class Killed(BaseException):
@@ -85,8 +86,9 @@ from itertools import cycle
 from pathlib import Path
 
 from stuut_pipeline import warehouse as wh
-from stuut_pipeline.layout import PART_FILE, dataset_glob, mart_dir, mart_file, warehouse_path
-from stuut_pipeline.warehouse.views import create_views, source_view_defs
+from stuut_pipeline.layout import PART_FILE, dataset_glob, mart_dir, mart_key, WAREHOUSE_FILE
+from stuut_pipeline.warehouse.views import create_views, partition_view_defs
+from stuut_pipeline.storage import as_location
 from stuut_pipeline.warehouse import export as export_module
 
 data_dir, wf = Path(sys.argv[1]), sys.argv[2]
@@ -101,7 +103,7 @@ for con in cycle(cons):
 def _rollup_file(db: Path, data_dir: Path, wf: str) -> Path:
     """A database file holding `sentiment_rollup` of `wf` built from `data_dir`."""
     with wh.connection(db) as con:
-        create_views(con, source_view_defs(con, data_dir, wf))
+        create_views(con, partition_view_defs(con, as_location(data_dir), wf))
         wh.ensure_tables(con)
         wh.rebuild_rollup(con, "sentiment_rollup", wf)
     return db
@@ -112,7 +114,7 @@ def test_an_exporter_killed_at_random_moments_leaves_a_whole_file(built, tmp_pat
     published file is always one of the complete versions, and no staged file is ever globbed."""
     data_dir, by_wf = built
     wf = sorted(by_wf)[0]
-    target = mart_file(data_dir, "sentiment_rollup", wf)
+    target = data_dir / mart_key("sentiment_rollup", wf)
     # two database files holding the rollup of all and of half the calls, exporting to one dir
     full_db = _rollup_file(tmp_path / "full.duckdb", data_dir, wf)
     half_dir = tmp_path / "half"
@@ -159,13 +161,13 @@ def test_an_exporter_killed_at_random_moments_leaves_a_whole_file(built, tmp_pat
         rows = pq.read_table(target).to_pylist()
         assert sum(r["calls"] for r in rows) == calls[data]
         published = [
-            Path(p) for p in glob.glob(dataset_glob(mart_dir(data_dir, "sentiment_rollup")))
+            Path(p) for p in glob.glob(dataset_glob(data_dir / mart_dir("sentiment_rollup")))
         ]
         assert sorted(p.parent.name for p in published) == sorted(f"workflow_id={w}" for w in by_wf)
         assert {p.name for p in published} == {PART_FILE}
         assert list(target.parent.iterdir()) == [target]
         staged = list((data_dir / ".staging").rglob("*"))
         assert not any(
-            fnmatch.fnmatch(str(p), dataset_glob(mart_dir(data_dir, "*"))) for p in staged
+            fnmatch.fnmatch(str(p), dataset_glob(data_dir / mart_dir("*"))) for p in staged
         )
     assert len(seen) == 2, "the kills never landed between two different versions"

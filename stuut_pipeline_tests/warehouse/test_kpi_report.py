@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from stuut_pipeline.layout import REPORT_INDEX_KEY, mart_file, report_key
+from stuut_pipeline.layout import REPORT_INDEX_KEY, mart_key, report_key
 from stuut_pipeline.storage import DataLocation
 from stuut_pipeline.warehouse import kpi_report
 
@@ -81,7 +81,7 @@ def parse(page: str) -> _Page:
 
 
 def _scan(data_dir: Path, rollup: str, wf: str) -> str:
-    return f"read_parquet('{mart_file(data_dir, rollup, wf)}')"
+    return f"read_parquet('{data_dir / mart_key(rollup, wf)}')"
 
 
 def expected_figures(data_dir: Path, wf: str) -> dict:
@@ -212,7 +212,7 @@ def test_build_publishes_the_page_and_the_index(built) -> None:
 def test_a_missing_mart_is_a_clear_error(built) -> None:
     data_dir, by_wf = built
     wf = next(iter(by_wf))
-    mart_file(data_dir, "workflow_kpis", wf).unlink()
+    (data_dir / mart_key("workflow_kpis", wf)).unlink()
     with pytest.raises(kpi_report.MartMissingError, match="materialise workflow_kpis"):
         kpi_report.report_html(DataLocation.from_url(data_dir), wf)
 

@@ -7,7 +7,7 @@ import math
 import orjson
 
 from stuut_pipeline import warehouse as wh
-from stuut_pipeline.layout import warehouse_path
+from stuut_pipeline.layout import WAREHOUSE_FILE
 from stuut_pipeline.simulator.generator import SENTIMENTS
 
 from .. import factories
@@ -23,7 +23,7 @@ def test_markdown_chart_and_headline_figures(built_once):
     data_dir, by_wf = built_once
     wf = sorted(by_wf)[0]
     recs = by_wf[wf]
-    with wh.connection(warehouse_path(data_dir), read_only=True) as con:
+    with wh.connection((data_dir / WAREHOUSE_FILE), read_only=True) as con:
         chart = wh.sentiment_chart_markdown(con, wf, days=400)
         kpi_md = wh.latest_figures_markdown(con, "workflow_kpis", wf)
         sentiment_md = wh.latest_figures_markdown(con, "sentiment_rollup", wf)
@@ -91,7 +91,7 @@ def test_sentiment_chart_of_a_tiny_rollup_by_hand(tmp_path) -> None:
     data_dir = tmp_path / "data"
     (wf,) = write_parquet(data_dir, records)
     build_all(data_dir, [wf])
-    with wh.connection(warehouse_path(data_dir), read_only=True) as con:
+    with wh.connection((data_dir / WAREHOUSE_FILE), read_only=True) as con:
         chart = wh.sentiment_chart_markdown(con, wf, width=10)
         headline = wh.headline_figures(con, "sentiment_rollup", wf)
     (bar,) = [line for line in chart.splitlines() if "│" in line]

@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from stuut_pipeline import warehouse as wh
-from stuut_pipeline.layout import mart_file
+from stuut_pipeline.layout import mart_key
 
 
 def test_shares_check_fails_when_shares_do_not_sum_to_one(built):
@@ -31,7 +31,7 @@ def test_shares_check_fails_when_shares_do_not_sum_to_one(built):
 def test_mart_schema_check_catches_a_wrong_file(built_once, tmp_path):
     data_dir, by_wf = built_once
     wf = sorted(by_wf)[0]
-    good = mart_file(data_dir, "workflow_kpis", wf)
+    good = data_dir / mart_key("workflow_kpis", wf)
     table = pq.read_table(good)
     assert wh.validate_mart_file(good, "workflow_kpis", table.num_rows) == []
     assert wh.validate_mart_file(good, "workflow_kpis", table.num_rows + 1)

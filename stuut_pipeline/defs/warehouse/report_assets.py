@@ -9,6 +9,7 @@ KPIs as numbers, which the UI plots over materialisations.
 import dagster as dg
 
 from stuut_pipeline.layout import REPORT_INDEX_KEY, checked_workflow_id
+from stuut_pipeline.model import DATA_DICTIONARY_NOTE
 from stuut_pipeline.warehouse import kpi_report
 
 from ..partitions import workflow_partitions
@@ -34,7 +35,7 @@ def _link(url: str | None, uri: str) -> dg.MetadataValue:
         " week's KPIs as a table. Read from the three marts; charts rendered at build time as"
         " inline SVG (no script, no network when viewed). Published to"
         " `reports/workflow_id=<id>/kpi_report.html`; every report is listed in"
-        f" `{REPORT_INDEX_KEY}`."
+        f" `{REPORT_INDEX_KEY}`.\n\n{DATA_DICTIONARY_NOTE}"
     ),
 )
 def kpi_report_asset(
