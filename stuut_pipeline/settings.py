@@ -41,6 +41,7 @@ ENV_SIM_WORKFLOWS = "STUUT_SIM_WORKFLOWS"
 ENV_SIM_SEED = "STUUT_SIM_SEED"
 ENV_SIM_SCHEMA_DRIFT = "STUUT_SIM_SCHEMA_DRIFT"
 ENV_SIM_STRING_AMOUNTS = "STUUT_SIM_STRING_AMOUNTS"
+ENV_SIM_LATENCY_MS = "STUUT_SIM_LATENCY_MS"
 EMBEDDED_BASE_URL = "http://stuut-simulator.invalid"
 
 _lock = threading.Lock()
@@ -140,6 +141,8 @@ class SimulatorSettings:
     seed: int = 0
     schema_drift: float = 0.0
     string_amounts: float = 0.0
+    #: Added to every response of the embedded simulator (a slow API, e.g. for fault tests).
+    latency_ms: float = 0.0
 
     @classmethod
     def from_env(cls) -> SimulatorSettings:
@@ -150,6 +153,7 @@ class SimulatorSettings:
             seed=_number_env(ENV_SIM_SEED, cls.seed),
             schema_drift=_number_env(ENV_SIM_SCHEMA_DRIFT, cls.schema_drift, float),
             string_amounts=_number_env(ENV_SIM_STRING_AMOUNTS, cls.string_amounts, float),
+            latency_ms=_number_env(ENV_SIM_LATENCY_MS, cls.latency_ms, float),
         )
 
 
@@ -182,7 +186,7 @@ _simulators: dict[SimulatorSettings, object] = {}
 
 def embedded_simulator(sim: SimulatorSettings):  # -> StuutSimulator (imported lazily)
     """The process-wide embedded simulator for these settings (built once)."""
-    from .simulator import StuutSimulator
+    from .simulator import FaultConfig, StuutSimulator
     from .simulator.generator import GeneratorConfig
 
     with _lock:
@@ -195,6 +199,7 @@ def embedded_simulator(sim: SimulatorSettings):  # -> StuutSimulator (imported l
                     string_amount_share=sim.string_amounts,
                 ),
                 n_calls=sim.calls,
+                faults=FaultConfig(latency_ms=sim.latency_ms),
             )
         return _simulators[sim]
 
