@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from stuut_pipeline import warehouse as wh
 from stuut_pipeline.flatten import TABLES
 from stuut_pipeline.settings import PROJECT_ROOT
 
@@ -120,31 +124,83 @@ query($key: AssetKeyInput!, $check: String!) {
 """
 
 
+#: An analyst's process: holds a read-only connection to the catalog, queries it on request.
+READER = """
+import json, sys, duckdb
+path = sys.argv[1]
+con = duckdb.connect(path, read_only=True)
+print(json.dumps("holding"), flush=True)
+for line in sys.stdin:
+    if line.strip() == "reconnect":
+        con.close()
+        con = duckdb.connect(path, read_only=True)
+    rows = con.execute("SELECT workflow_id, count(*) FROM workflow_kpis GROUP BY 1").fetchall()
+    print(json.dumps(dict(rows)), flush=True)
+"""
+
+
+class Reader:
+    """The analyst's process, asked for `workflow_kpis` rows per workflow."""
+
+    def __init__(self, catalog: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", READER, str(catalog)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._answer() == "holding"
+
+    def _answer(self):
+        line = self.process.stdout.readline()
+        assert line, f"the reader died (exit {self.process.poll()})"
+        return json.loads(line)
+
+    def ask(self, command: str = "query") -> dict[str, int]:
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self._answer()
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
 @pytest.fixture(scope="module")
 def backfilled(ui: DagsterUI) -> list[str]:
+    """A backfill of 3 workflows through the daemon while an analyst holds the catalog open."""
     workflows = simulated_workflows()[:3]
     for key in workflows:
         result = ui.graphql(ADD_PARTITION, s=ui.repository_selector, key=key)
         assert result["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", result
-    params = {
-        "partitionNames": workflows,
-        "assetSelection": [{"path": [k]} for k in INGEST + ROLLUPS],
-        "title": "e2e backfill",
-    }
-    launched = ui.graphql(LAUNCH_BACKFILL, params=params)["launchPartitionBackfill"]
-    assert launched["__typename"] == "LaunchBackfillSuccess", launched
-    backfill_id = launched["backfillId"]
-    deadline = time.monotonic() + 900
-    status = None
-    while time.monotonic() < deadline:
-        data = ui.graphql(BACKFILL_STATUS, id=backfill_id)
-        status = data["partitionBackfillOrError"]["status"]
-        runs = data["runsOrError"]["results"]
-        if status not in ("REQUESTED", "CANCELING", "FAILING"):
-            break
-        time.sleep(3)
-    assert status == "COMPLETED_SUCCESS", (status, runs, ui.log.read_text()[-3000:])
-    assert runs and all(r["status"] == "SUCCESS" for r in runs), runs
+    catalog = wh.publish_catalog(ui.data_dir)  # the catalog before any data: empty views
+    reader = Reader(Path(catalog.where))
+    try:
+        assert reader.ask() == {}
+        params = {
+            "partitionNames": workflows,
+            "assetSelection": [{"path": [k]} for k in INGEST + ROLLUPS],
+            "title": "e2e backfill",
+        }
+        launched = ui.graphql(LAUNCH_BACKFILL, params=params)["launchPartitionBackfill"]
+        assert launched["__typename"] == "LaunchBackfillSuccess", launched
+        backfill_id = launched["backfillId"]
+        deadline = time.monotonic() + 900
+        status = None
+        while time.monotonic() < deadline:
+            assert reader.ask() == {}  # the open file still holds the old (empty) views
+            data = ui.graphql(BACKFILL_STATUS, id=backfill_id)
+            status = data["partitionBackfillOrError"]["status"]
+            runs = data["runsOrError"]["results"]
+            if status not in ("REQUESTED", "CANCELING", "FAILING"):
+                break
+            time.sleep(3)
+        assert status == "COMPLETED_SUCCESS", (status, runs, ui.log.read_text()[-3000:])
+        assert runs and all(r["status"] == "SUCCESS" for r in runs), runs
+        seen = reader.ask("reconnect")  # a new connection reads the catalog published since
+        assert set(seen) == set(workflows) and all(n > 0 for n in seen.values()), seen
+    finally:
+        reader.close()
     return workflows
 
 
