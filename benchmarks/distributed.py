@@ -88,15 +88,22 @@ def topology_backfill(sim: SimulatorSettings, work: Path, workers: int, max_runs
                 for r in runs
                 for e in topology.run_materializations(r["runId"])
             }
-    durations = [_parse_time(r["endTime"]) - _parse_time(r["startTime"]) for r in runs]
+            steps = [s for r in runs for s in topology.step_stats(r["runId"])]
+    starts = [_parse_time(r["startTime"]) for r in runs]
+    ends = [_parse_time(r["endTime"]) for r in runs]
+    durations = [end - start for start, end in zip(starts, ends, strict=True)]
+    step_s = [_parse_time(s["endTime"]) - _parse_time(s["startTime"]) for s in steps]
     return {
         "workflows": len(workflows),
         "calls": calls,
         "wall_s": wall,
+        "runs_span_s": max(ends) - min(starts),
         "startup_s": startup,
         "ok": sum(r["status"] == "SUCCESS" for r in runs),
         "run_s_mean": sum(durations) / len(durations),
         "run_s_max": max(durations),
+        "step_s_mean": sum(step_s) / len(step_s),
+        "step_s_sum": sum(step_s),
         "worker_pids": len(pids - {None}),
     }
 

@@ -93,13 +93,14 @@ def _group_pids(pgid: int) -> set[int]:
     return pids
 
 
-def instance_yaml(max_concurrent_runs: int) -> str:
-    """deploy/dagster.yaml (the instance on Postgres) with the queued run coordinator and the
-    given run limit."""
+def instance_yaml(max_concurrent_runs: int, dequeue_interval_seconds: int = 2) -> str:
+    """deploy/dagster.yaml (the instance on Postgres) with the queued run coordinator, the given
+    run limit, and a shorter dequeue interval than the default 5 s."""
     config = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
     config["run_coordinator"] = {
         "module": "dagster._core.run_coordinator",
         "class": "QueuedRunCoordinator",
+        "config": {"dequeue_interval_seconds": dequeue_interval_seconds},
     }
     config.setdefault("concurrency", {}).setdefault("runs", {})["max_concurrent_runs"] = (
         max_concurrent_runs
@@ -195,6 +196,15 @@ class Topology:
                 states = sorted((r["partition"] or "?", r["status"]) for r in found)
                 raise TimeoutError(f"backfill {backfill_id}: {states}\n{self.logs()}")
             time.sleep(1)
+
+    def step_stats(self, run_id: str) -> list[dict]:
+        """The run's steps: key, status, start and end time (epoch seconds)."""
+        data = self.graphql(
+            "query($id: ID!) { runOrError(runId: $id) { ... on Run { stepStats {"
+            " stepKey status startTime endTime } } } }",
+            id=run_id,
+        )
+        return data["runOrError"]["stepStats"]
 
     def run_materializations(self, run_id: str) -> list[dict]:
         """The run's materialisations: asset, partition, step and metadata {label: value}."""
