@@ -104,3 +104,26 @@ def test_a_backfill_runs_its_steps_on_celery_workers(
         assert location.exists(layout.report_key(wf))
     assert location.exists(layout.WAREHOUSE_FILE)
     print(f"distributed backfill of {len(workflows)} workflows: {elapsed:.1f} s in all")
+
+
+def test_only_the_distributed_deployment_selects_celery(monkeypatch) -> None:
+    import pytest
+
+    from stuut_pipeline import settings
+    from stuut_pipeline.definitions import defs
+
+    monkeypatch.delenv("STUUT_EXECUTOR", raising=False)
+    assert settings.executor() == "default"
+    assert defs().executor is None  # Dagster's default: `stuut-pipeline run`, `dagster dev`
+
+    monkeypatch.setenv("STUUT_EXECUTOR", "celery")
+    with pytest.raises(ValueError, match="STUUT_CELERY_BROKER"):
+        settings.executor()
+    monkeypatch.setenv("STUUT_CELERY_BROKER", "redis://127.0.0.1:1/0")
+    repo = defs().get_repository_def()
+    # the asset job of backfills too, not only stuut_pipeline_job
+    assert {job.executor_def.name for job in repo.get_all_jobs()} == {"celery"}
+
+    monkeypatch.setenv("STUUT_EXECUTOR", "dask")
+    with pytest.raises(ValueError, match="default, celery"):
+        settings.executor()
