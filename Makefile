@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 CHROMIUM := /usr/bin/chromium
 DEPLOY_STAMP := $(VENV)/.installed-deploy
 
-.PHONY: install run test ui lint format bench bench-quick browser deploy-deps postgres docs
+.PHONY: install run test ui lint format bench bench-quick browser deploy-deps postgres redis docs bench-distributed
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,13 +43,21 @@ postgres:
 	$$sudo apt-get update -qq && \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
 
+# Debian's Redis server: the Celery broker of the distributed-execution test (one throwaway server
+# per test on a free loopback port; stuut_pipeline_tests/servers/redis.py).
+redis:
+	@if command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	$$sudo apt-get update -qq && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
+
 docs: install  ## regenerate docs/data-dictionary.md from the contracts
 	$(BIN)/stuut-pipeline docs data-dictionary
 
 run: install  ## install, then run the whole pipeline on the embedded simulator
 	$(BIN)/stuut-pipeline run
 
-test: install deploy-deps browser postgres  ## install, then run lint and the test suite
+test: install deploy-deps browser postgres redis  ## install, then run lint and the test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -68,6 +76,9 @@ format: install
 bench: install  ## the full benchmark run (~15 min): ours vs dlt vs the lower bound, scaling, rollups
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python benchmarks/run.py
+
+bench-distributed: deploy-deps postgres redis  ## Celery topology backfill vs `stuut-pipeline run`
+	$(BIN)/python benchmarks/distributed.py
 
 bench-quick: install  ## a smoke check of the benchmarks (~2-3 min)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"

@@ -36,6 +36,10 @@ ENV_WAREHOUSE_PATH = "STUUT_WAREHOUSE_PATH"
 ENV_WORKFLOW_IDS = "STUUT_WORKFLOW_IDS"
 ENV_AUTOMATION = "STUUT_AUTOMATION_DEFAULT"
 ENV_DAGSTER_HOME = "DAGSTER_HOME"
+ENV_EXECUTOR = "STUUT_EXECUTOR"
+ENV_CELERY_BROKER = "STUUT_CELERY_BROKER"
+ENV_CELERY_BACKEND = "STUUT_CELERY_BACKEND"
+EXECUTORS = ("default", "celery")
 ENV_SIM_CALLS = "STUUT_SIM_CALLS"
 ENV_SIM_WORKFLOWS = "STUUT_SIM_WORKFLOWS"
 ENV_SIM_SEED = "STUUT_SIM_SEED"
@@ -125,6 +129,27 @@ def automation_running() -> bool:
     if value not in ("running", "stopped"):
         raise ValueError(f"{ENV_AUTOMATION} must be 'running' or 'stopped', got {value!r}")
     return value == "running"
+
+
+def executor() -> str:
+    """How a run executes its steps: `default` (Dagster's, in the run's own process tree: what
+    `stuut-pipeline run` and `dagster dev` use) or `celery` (each step a task on a Celery
+    worker: the distributed deployment, docs/deploy.md). Celery needs `$STUUT_CELERY_BROKER`."""
+    value = (env(ENV_EXECUTOR) or "default").lower()
+    if value not in EXECUTORS:
+        raise ValueError(f"{ENV_EXECUTOR} must be one of {', '.join(EXECUTORS)}, got {value!r}")
+    if value == "celery" and not env(ENV_CELERY_BROKER):
+        raise ValueError(
+            f"{ENV_EXECUTOR}=celery needs {ENV_CELERY_BROKER}, the broker's URL"
+            " (e.g. redis://HOST:6379/0)"
+        )
+    return value
+
+
+def celery_backend_variable() -> str:
+    """Which variable names the Celery result backend: `STUUT_CELERY_BACKEND` when set, else the
+    broker's (Redis serves as both)."""
+    return ENV_CELERY_BACKEND if env(ENV_CELERY_BACKEND) else ENV_CELERY_BROKER
 
 
 def uses_real_api() -> bool:

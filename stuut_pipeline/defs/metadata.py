@@ -1,5 +1,7 @@
 """Dagster metadata from the libraries' declarations: column schemas and check results."""
 
+import os
+import socket
 from collections.abc import Callable, Iterable, Sequence
 
 import dagster as dg
@@ -65,3 +67,9 @@ def check_results(asset: str, outcomes: Iterable[CheckOutcome]) -> list[dg.Asset
         )
         for outcome in outcomes
     ]
+
+
+def worker_metadata() -> dict[str, object]:
+    """Which process ran the step: `worker_host` and `worker_pid` (a Celery worker's, when
+    distributed; the run worker's otherwise)."""
+    return {"worker_host": socket.gethostname(), "worker_pid": os.getpid()}

@@ -37,7 +37,7 @@ from stuut_pipeline.raw_landing import (
 from stuut_pipeline.storage import DataLocation
 from stuut_pipeline.stuut_api import CallsQuery, FetchReport, StuutRetriesExhausted
 
-from ..metadata import check_results, check_specs, column_schema
+from ..metadata import check_results, check_specs, column_schema, worker_metadata
 from ..partitions import workflow_partitions
 from ..resources import StorageResource, storage_faults
 from .resources import StuutApiResource
@@ -236,6 +236,7 @@ def _ingest(
                     "bytes_compressed": location.size(landed.key),
                     "bytes_raw": landed.bytes_raw,
                     **{f"fetch/{k}": v for k, v in report.as_dict().items()},
+                    **worker_metadata(),
                 },
             )
             if dg.AssetCheckKey(RAW_CALLS_KEY, TOTAL_RECORDS_RECONCILED.name) in checks:
@@ -289,6 +290,7 @@ def _validate_and_publish(
             "dagster/column_schema": column_schema(table.columns, primary_key=table.primary_key),
             "bytes": location.size(key),
             "preview": _preview(location, key, table),
+            **worker_metadata(),
         }
         if name == "calls":
             metadata["drift"] = dg.MetadataValue.json(drift.as_dict())

@@ -15,7 +15,7 @@ from stuut_pipeline.layout import PART_FILE, WAREHOUSE_FILE, checked_workflow_id
 from stuut_pipeline.model import DATA_DICTIONARY_NOTE, duckdb_type
 from stuut_pipeline.storage import DataLocation
 
-from ..metadata import check_results, check_specs, column_schema
+from ..metadata import check_results, check_specs, column_schema, worker_metadata
 from ..partitions import workflow_partitions
 from ..resources import StorageResource, storage_faults
 from .resources import DuckDBWarehouse
@@ -123,6 +123,7 @@ def _materialize(
         "source_files": dg.MetadataValue.json(views.files),
         "preview": dg.MetadataValue.md(preview),
         **{key: _number(value) for key, value in headline.items()},
+        **worker_metadata(),
     }
     if chart is not None:
         metadata["sentiment_mix"] = dg.MetadataValue.md(chart)

@@ -12,6 +12,7 @@ from stuut_pipeline.layout import REPORT_INDEX_KEY, checked_workflow_id
 from stuut_pipeline.model import DATA_DICTIONARY_NOTE
 from stuut_pipeline.warehouse import kpi_report
 
+from ..metadata import worker_metadata
 from ..partitions import workflow_partitions
 from ..resources import StorageResource, storage_faults
 
@@ -62,6 +63,7 @@ def kpi_report_asset(
         "calls": int(build.figures["calls"]),
         "weeks": int(build.figures["weeks"]),
         "sentiment_mix_chart": dg.MetadataValue.md(f"![sentiment mix per ISO week]({chart})"),
+        **worker_metadata(),
     }
     for name, value in build.kpis.items():
         if isinstance(value, float):

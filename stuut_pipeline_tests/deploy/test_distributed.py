@@ -1,0 +1,129 @@
+"""The production topology end to end: a backfill whose steps run on Celery workers.
+
+Webserver, daemon, code server and two Celery workers are separate processes with separate
+working directories; they share nothing but Postgres (the instance), SeaweedFS (the data, over
+S3) and Redis (the broker). A backfill of four workflows is launched through GraphQL; every run
+must succeed, the object store must hold exactly the simulator's calls, and the steps' recorded
+`worker_pid` must be Celery worker processes (at least two of them), never the webserver's,
+the daemon's or the code server's.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import pyarrow.parquet as pq
+
+from stuut_pipeline import layout
+from stuut_pipeline.flatten import TABLES
+from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
+from stuut_pipeline.storage import DataLocation
+from stuut_pipeline.warehouse import ROLLUPS
+
+from ..servers.fixtures import s3_options
+from ..servers.redis import redis_server
+from ..servers.topology import distributed_topology
+
+SIM = SimulatorSettings(calls=400, workflows=4)
+#: Steps of one run: the ingest multi-asset, the three rollups, the KPI report.
+STEPS = {"ingest_calls", *ROLLUPS, "kpi_report"}
+#: Assets of one run.
+ASSETS = {"raw_calls", *TABLES, *ROLLUPS, "kpi_report"}
+
+
+def _rows(location: DataLocation, key: str) -> int:
+    with location.open_input_file(key) as src:
+        return pq.ParquetFile(src).metadata.num_rows
+
+
+def test_a_backfill_runs_its_steps_on_celery_workers(
+    tmp_path, postgres_url, postgres_server, seaweedfs
+) -> None:
+    simulator = embedded_simulator(SIM)
+    workflows = simulator.store.workflow_ids()
+    assert len(workflows) == 4
+    expected_calls = {wf: len({r["id"] for r in simulator.store.records(wf)}) for wf in workflows}
+    assert all(expected_calls.values()), expected_calls  # (some calls belong to no workflow)
+
+    url = f"s3://{seaweedfs.bucket}/dist-{uuid.uuid4().hex[:10]}"
+    location = DataLocation.from_url(url, s3_options(seaweedfs))
+    started = time.monotonic()
+    with redis_server() as redis:
+        env = {
+            **os.environ,
+            "DAGSTER_PG_URL": postgres_url,
+            "STUUT_DATA_URL": url,
+            "AWS_ENDPOINT_URL": seaweedfs.endpoint_url,
+            "AWS_ACCESS_KEY_ID": seaweedfs.access_key,
+            "AWS_SECRET_ACCESS_KEY": seaweedfs.secret_key,
+            "AWS_REGION": seaweedfs.region,
+            "STUUT_CELERY_BROKER": redis.url(),
+            "STUUT_SIM_CALLS": str(SIM.calls),
+            "STUUT_SIM_WORKFLOWS": str(SIM.workflows),
+        }
+        with distributed_topology(tmp_path / "topology", env, workers=2) as topology:
+            services = topology.services
+            assert len({s.cwd for s in services.values()}) == len(services)
+            topology.add_partitions(workflows)
+            backfill = topology.launch_backfill(workflows)
+            runs = topology.wait_for_backfill(backfill, runs=len(workflows), timeout=300)
+            failed = [r for r in runs if r["status"] != "SUCCESS"]
+            assert not failed, f"{failed}\n{topology.logs()}"
+            assert sorted(r["partition"] for r in runs) == sorted(workflows)
+
+            events = [e for r in runs for e in topology.run_materializations(r["runId"])]
+            # processes of the control plane (the code server's group holds the run workers)
+            control = {
+                pid
+                for name in ("webserver", "daemon", "code-server")
+                for pid in {services[name].pid} | services[name].group_pids()
+            }
+            celery = {pid for w in topology.workers for pid in w.group_pids()}
+            hosts = {w.name for w in topology.workers}
+    elapsed = time.monotonic() - started
+
+    # every asset of every workflow materialised once, by its step, with the worker's pid
+    by_partition = {wf: [e for e in events if e["partition"] == wf] for wf in workflows}
+    for wf, found in by_partition.items():
+        assert {e["step"] for e in found} == STEPS, (wf, found)
+        assert sorted(e["asset"] for e in found) == sorted(ASSETS), (wf, found)
+        assert all(isinstance(e["metadata"].get("worker_pid"), int) for e in found), found
+    pids = {e["metadata"]["worker_pid"] for e in events}
+    assert len(pids) >= 2, pids
+    assert not pids & control, (pids, control)
+    assert pids <= celery, (pids, celery, hosts)
+    assert {e["metadata"]["worker_host"] for e in events} == {os.uname().nodename}
+
+    # the object store holds exactly the simulator's calls, and every mart and report
+    for wf in workflows:
+        assert _rows(location, layout.table_key("calls", wf)) == expected_calls[wf]
+        for rollup in ROLLUPS:
+            assert location.exists(layout.mart_key(rollup, wf)), (rollup, wf)
+        assert location.exists(layout.report_key(wf))
+    assert location.exists(layout.WAREHOUSE_FILE)
+    print(f"distributed backfill of {len(workflows)} workflows: {elapsed:.1f} s in all")
+
+
+def test_only_the_distributed_deployment_selects_celery(monkeypatch) -> None:
+    import pytest
+
+    from stuut_pipeline import settings
+    from stuut_pipeline.definitions import defs
+
+    monkeypatch.delenv("STUUT_EXECUTOR", raising=False)
+    assert settings.executor() == "default"
+    assert defs().executor is None  # Dagster's default: `stuut-pipeline run`, `dagster dev`
+
+    monkeypatch.setenv("STUUT_EXECUTOR", "celery")
+    with pytest.raises(ValueError, match="STUUT_CELERY_BROKER"):
+        settings.executor()
+    monkeypatch.setenv("STUUT_CELERY_BROKER", "redis://127.0.0.1:1/0")
+    repo = defs().get_repository_def()
+    # the asset job of backfills too, not only stuut_pipeline_job
+    assert {job.executor_def.name for job in repo.get_all_jobs()} == {"celery"}
+
+    monkeypatch.setenv("STUUT_EXECUTOR", "dask")
+    with pytest.raises(ValueError, match="default, celery"):
+        settings.executor()
