@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import settings
-from .layout import checked_workflow_id
+from .layout import REPORT_INDEX_KEY, checked_workflow_id
+from .storage import DataLocation
 
 PIPELINE_TRIGGER_TAG = {"stuut/trigger": "cli"}
 
@@ -135,8 +137,16 @@ def run(
         outcome = _outcome(result, workflow_id)
         outcomes.append(outcome)
         out(summary_line(outcome))
-    out(f"outputs under {settings.data_location().uri()}; runs in the Dagster instance at {home}")
+    location = settings.data_location()
+    out(f"outputs under {location.uri()}; runs in the Dagster instance at {home}")
+    out(f"reports: {reports_uri(location)}")
     return outcomes
+
+
+def reports_uri(location: DataLocation) -> str:
+    """Where the index of the KPI reports is: a `file://` URL locally, else its `s3://` URI."""
+    uri = location.uri(REPORT_INDEX_KEY)
+    return Path(uri).as_uri() if location.is_local else uri
 
 
 def _kpi_line(o: WorkflowOutcome) -> str | None:
