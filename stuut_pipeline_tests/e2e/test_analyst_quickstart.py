@@ -29,6 +29,7 @@ from stuut_pipeline.defs.jobs import PIPELINE_JOB_NAME
 from stuut_pipeline.defs.resources import StorageResource
 from stuut_pipeline.layout import WAREHOUSE_FILE
 from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
+from stuut_pipeline_tests import factories
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "docs" / "analysts.md"
 SIM = SimulatorSettings(calls=160, workflows=2, seed=23)
@@ -68,13 +69,7 @@ def test_the_quickstart_marks_the_examples_this_test_checks() -> None:
 def _run_job(storage: StorageResource) -> tuple[list[str], dict[str, list[dict]]]:
     """Both workflows through the whole job into `storage`; the simulator's records of each."""
     monkeypatch = pytest.MonkeyPatch()
-    for name, value in {
-        "STUUT_SIM_CALLS": SIM.calls,
-        "STUUT_SIM_WORKFLOWS": SIM.workflows,
-        "STUUT_SIM_SEED": SIM.seed,
-    }.items():
-        monkeypatch.setenv(name, str(value))
-    monkeypatch.delenv("STUUT_WAREHOUSE_PATH", raising=False)
+    factories.use_embedded_simulator(monkeypatch, SIM)
     try:
         sim = embedded_simulator(SIM)
         workflows = sim.store.workflow_ids()[:2]
