@@ -9,9 +9,11 @@ Staged files are kept outside `parquet/` AND do not end in `.parquet`: no publis
 see one. Each batch is appended as row groups to one `ParquetWriter` per table, streaming to the
 location's filesystem (a local file, or an S3 multipart upload that becomes an object only when
 closed), encoded on a background thread (Arrow releases the GIL) while the caller flattens the
-next batch (memory: one batch encoding, one built). `publish()` places every staged file at its
-published key (local: `os.replace`; S3: a server-side copy) before it deletes anything old, so a
-reader sees the old or the new file of a table, never a partial one.
+next batch (memory: one batch encoding, one built). `publish()` writes a journal, places every
+staged file at its published key (local: `os.replace`; S3: a server-side copy), deletes anything
+old, then the journal: a reader sees the old or the new file of a table, never a partial one, and
+the next writer of the partition rolls an interrupted publish forward, so the four tables always
+come from one run.
 """
 
 from __future__ import annotations
