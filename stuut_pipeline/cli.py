@@ -73,9 +73,16 @@ def _smoke(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runner import run
+    from .runner import WorkflowBusyError, run
 
-    outcomes = run(args.workflow or None)
+    try:
+        outcomes = run(args.workflow or None)
+    except WorkflowBusyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
+    except KeyboardInterrupt:
+        print("interrupted: the run in progress was stopped and marked failed", file=sys.stderr)
+        return 130
     return 0 if outcomes and all(o.success for o in outcomes) else 1
 
 
