@@ -63,11 +63,12 @@ def test_materialisation_publishes_the_page_with_numeric_kpis(tmp_path) -> None:
     assert mat.metadata["report"].value == page.resolve().as_uri()
     assert mat.metadata["index"].value == (data_dir / REPORT_INDEX_KEY).resolve().as_uri()
     assert mat.metadata["report_bytes"].value == page.stat().st_size
-    latest = duckdb.execute(
-        f"SELECT iso_week, {', '.join(RATES)} FROM read_parquet(?) "
-        "WHERE week_start IS NOT NULL ORDER BY week_start DESC LIMIT 1",
-        [str(data_dir / mart_key("workflow_kpis", wf))],
-    ).fetchone()
+    with duckdb.connect() as con:  # never the module's shared default connection
+        latest = con.execute(
+            f"SELECT iso_week, {', '.join(RATES)} FROM read_parquet(?) "
+            "WHERE week_start IS NOT NULL ORDER BY week_start DESC LIMIT 1",
+            [str(data_dir / mart_key("workflow_kpis", wf))],
+        ).fetchone()
     assert mat.metadata["latest_week"].value == latest[0]
     for name, value in zip(RATES, latest[1:], strict=True):
         if value is not None:

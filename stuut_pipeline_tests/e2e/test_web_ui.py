@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -270,6 +271,9 @@ def test_browser_shows_the_asset_graph_and_an_asset_page(ui: DagsterUI, backfill
 
             page.goto(f"{ui.url}/assets/workflow_kpis", wait_until="networkidle")
             page.get_by_text("Latest materialization").first.wait_for(timeout=60_000)
+            # the latest partition's key shows once the asset's events have loaded
+            keys = re.compile("|".join(re.escape(w) for w in backfilled))
+            page.get_by_text(keys).first.wait_for(timeout=60_000)
             asset_page = page.inner_text("body")
             page.screenshot(path=str(ARTIFACTS / "asset-workflow_kpis.png"), full_page=True)
         finally:

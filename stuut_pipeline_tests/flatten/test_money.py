@@ -74,11 +74,15 @@ def test_sums_per_workflow_and_currency_equal_the_raw_json(
         pq.write_table(batch["call_invoices"], out)
     assert strings > 20 and numbers > 20
     sums = ", ".join(f"sum({name})" for name in MONEY)
-    rows = duckdb.sql(
-        f"SELECT workflow_id, currency, {sums} "
-        f"FROM read_parquet('{tmp_path}/*/*.parquet', hive_partitioning = true) "
-        "GROUP BY ALL"
-    ).fetchall()
+    rows = (
+        duckdb.connect()
+        .sql(
+            f"SELECT workflow_id, currency, {sums} "
+            f"FROM read_parquet('{tmp_path}/*/*.parquet', hive_partitioning = true) "
+            "GROUP BY ALL"
+        )
+        .fetchall()
+    )
     got = {(wf, currency): list(figures) for wf, currency, *figures in rows}
     assert got == dict(expected)
     assert all(isinstance(v, Decimal) for figures in got.values() for v in figures if v)

@@ -53,7 +53,7 @@ def published_glob(root: Path) -> list[str]:
 def duck_count(root: Path, table: str, workflow: str | None = None) -> int:
     where = f" WHERE {PARTITION_COLUMN} = '{workflow}'" if workflow else ""
     sql = f"SELECT count(*) FROM {table_scan(root, table)}{where}"
-    return duckdb.sql(sql).fetchall()[0][0]
+    return duckdb.connect().sql(sql).fetchall()[0][0]
 
 
 def publish(root: Path, workflow: str, batches: list[FlatBatch]) -> dict[str, Path]:
@@ -80,15 +80,23 @@ def test_publish_layout_and_duckdb_reads_workflow_id_from_the_path(root: Path) -
         assert schema.equals(table.arrow_schema(), check_metadata=False)
         assert duck_count(root, name, wf_a) == a[name].num_rows
         assert duck_count(root, name, wf_b) == b[name].num_rows
-    rows = duckdb.sql(
-        f"SELECT {PARTITION_COLUMN}, count(*) FROM read_parquet("
-        f"'{root}/parquet/calls/*/*.parquet', hive_partitioning = true) GROUP BY 1 ORDER BY 1"
-    ).fetchall()
+    rows = (
+        duckdb.connect()
+        .sql(
+            f"SELECT {PARTITION_COLUMN}, count(*) FROM read_parquet("
+            f"'{root}/parquet/calls/*/*.parquet', hive_partitioning = true) GROUP BY 1 ORDER BY 1"
+        )
+        .fetchall()
+    )
     assert rows == sorted([(wf_a, 60), (wf_b, 40)])
-    joined = duckdb.sql(
-        f"SELECT count(*) FROM {table_scan(root, 'call_invoices')} i "
-        f"JOIN {table_scan(root, 'calls')} c USING ({PARTITION_COLUMN}, call_id)"
-    ).fetchall()[0][0]
+    joined = (
+        duckdb.connect()
+        .sql(
+            f"SELECT count(*) FROM {table_scan(root, 'call_invoices')} i "
+            f"JOIN {table_scan(root, 'calls')} c USING ({PARTITION_COLUMN}, call_id)"
+        )
+        .fetchall()[0][0]
+    )
     assert joined == a["call_invoices"].num_rows + b["call_invoices"].num_rows
     assert not list((root / ".staging").iterdir())
 
@@ -134,7 +142,9 @@ def test_exception_mid_write_leaves_published_files_identical(root: Path) -> Non
         assert len(staged) == len(TABLES)
         # staged files are invisible to every *.parquet glob, recursive ones included
         assert published_glob(root) == listed
-        everything = duckdb.sql(f"SELECT file FROM glob('{root}/**/*.parquet')").fetchall()
+        everything = (
+            duckdb.connect().sql(f"SELECT file FROM glob('{root}/**/*.parquet')").fetchall()
+        )
         assert sorted(f for (f,) in everything) == listed
         raise RuntimeError("boom")
     assert writer.state == "aborted"
@@ -187,7 +197,7 @@ def test_republish_replaces_and_removes_stale_files(root: Path) -> None:
     assert len(published_glob(root)) == len(TABLES)
     for name in TABLES:
         assert duck_count(root, name) == second[name].num_rows
-    ids = duckdb.sql(f"SELECT call_id FROM {table_scan(root, 'calls')}").fetchall()
+    ids = duckdb.connect().sql(f"SELECT call_id FROM {table_scan(root, 'calls')}").fetchall()
     assert sorted(i for (i,) in ids) == sorted(second["calls"].column("call_id").to_pylist())
 
 
@@ -210,9 +220,11 @@ def test_published_schema_round_trips_descriptions(root: Path) -> None:
 
 def test_numeric_looking_partition_stays_a_string(root: Path) -> None:
     publish(root, "12345", [batch_for(gen().workflow_ids()[0], 0, 3)])
-    ((value,),) = duckdb.sql(
-        f"SELECT DISTINCT {PARTITION_COLUMN} FROM {table_scan(root, 'calls')}"
-    ).fetchall()
+    ((value,),) = (
+        duckdb.connect()
+        .sql(f"SELECT DISTINCT {PARTITION_COLUMN} FROM {table_scan(root, 'calls')}")
+        .fetchall()
+    )
     assert value == "12345"
 
 
@@ -237,7 +249,11 @@ def test_duckdb_globs_match_dot_directories(root: Path) -> None:
     hidden = root / "parquet" / "calls" / ".staging" / "x.parquet"
     hidden.parent.mkdir(parents=True)
     pq.write_table(TABLES["calls"].arrow_schema().empty_table(), hidden)
-    found = duckdb.sql(f"SELECT file FROM glob('{root}/parquet/calls/*/*.parquet')").fetchall()
+    found = (
+        duckdb.connect()
+        .sql(f"SELECT file FROM glob('{root}/parquet/calls/*/*.parquet')")
+        .fetchall()
+    )
     assert [f for (f,) in found] == [str(hidden)]
 
 
@@ -247,5 +263,5 @@ def test_a_file_column_named_like_the_partition_key_would_be_shadowed(root: Path
     path.parent.mkdir(parents=True)
     pq.write_table(pa.table({"x": [1], PARTITION_COLUMN: ["from_file"]}), path)
     source = f"read_parquet('{root}/t/*/*.parquet', hive_partitioning = true)"
-    rows = duckdb.sql(f"SELECT {PARTITION_COLUMN} FROM {source}").fetchall()
+    rows = duckdb.connect().sql(f"SELECT {PARTITION_COLUMN} FROM {source}").fetchall()
     assert rows == [("from_path",)]
