@@ -18,9 +18,12 @@ CALLS, WORKFLOWS = 1200, 2
 
 
 @pytest.fixture
-def env(tmp_path) -> dict[str, str]:
+def env(tmp_path, monkeypatch) -> dict[str, str]:
     home = tmp_path / "home"
     home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.get():  # its storage created here, not raced by two processes
+        pass
     return dict(
         os.environ,
         DAGSTER_HOME=str(home),
@@ -88,3 +91,28 @@ def test_a_killed_run_is_released_and_later_runs_complete(env, tmp_path, monkeyp
     assert f"marked failed 1 runs whose process had died: {run_id}" in again.stdout
     assert again.stdout.count(": ok;") == 2
     assert run_status(env["DAGSTER_HOME"], run_id) == dg.DagsterRunStatus.FAILURE
+
+
+def test_a_second_run_of_a_workflow_waits_for_the_first(env, tmp_path, monkeypatch) -> None:
+    """Two `stuut-pipeline run` of one workflow at once: the second waits, never interleaves."""
+    monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
+    workflow = _workflows()[0]
+    first = start_run(env, workflow, tmp_path)
+    try:
+        first_id = wait_started(env["DAGSTER_HOME"], first)
+        second = start_run({**env, "STUUT_SIM_LATENCY_MS": "0"}, workflow, tmp_path)
+        out2, err2 = second.communicate(timeout=300)
+        out1, err1 = first.communicate(timeout=300)
+    finally:
+        for proc in (first, locals().get("second")):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    assert first.returncode == 0 and second.returncode == 0, out1 + err1 + out2 + err2
+    assert f"{workflow}: waiting for run {first_id} of the same workflow to finish" in out2
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": workflow}))
+    by_id = {r.dagster_run.run_id: r for r in runs}
+    assert len(by_id) == 2
+    later = next(r for run_id, r in by_id.items() if run_id != first_id)
+    assert later.start_time >= by_id[first_id].end_time  # one after the other
