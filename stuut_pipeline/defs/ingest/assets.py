@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 import pyarrow.parquet as pq
+from pydantic import Field
 
 from stuut_pipeline import settings
 from stuut_pipeline.flatten import (
@@ -24,7 +25,13 @@ from stuut_pipeline.flatten import (
     flatten_raw,
     validate_partition,
 )
-from stuut_pipeline.flatten.checks import TABLE_CHECKS, table_outcomes
+from stuut_pipeline.flatten.checks import (
+    CALLS_CHECKS,
+    DEFAULT_SHRINK_THRESHOLD,
+    TABLE_CHECKS,
+    shrink_outcome,
+    table_outcomes,
+)
 from stuut_pipeline.layout import checked_workflow_id, table_scan
 from stuut_pipeline.model import DATA_DICTIONARY_NOTE, markdown_table, table_markdown
 from stuut_pipeline.raw_landing import (
@@ -114,6 +121,27 @@ def _older_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+class IngestConfig(dg.Config):
+    """Run config of `ingest_calls` (the launchpad shows it; every field has a default)."""
+
+    allow_shrink: bool = Field(
+        default=False,
+        description=(
+            "Publish even when the refresh has far fewer calls than are published now"
+            " (the `no_shrink` check then passes and says the shrink was accepted)"
+        ),
+    )
+    shrink_threshold: float = Field(
+        default=DEFAULT_SHRINK_THRESHOLD,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "`no_shrink` fails when the refresh would publish fewer calls than this share of"
+            " those published now (0.5: fewer than half)"
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class Landing:
     """What one fetch-and-land did."""
@@ -186,6 +214,7 @@ def _flatten_landing(writer: PartitionWriter, location: DataLocation, workflow_i
     check_specs=[
         *check_specs(RAW_CALLS, [TOTAL_RECORDS_RECONCILED]),
         *(spec for t in TABLES.values() for spec in check_specs(t.name, TABLE_CHECKS)),
+        *check_specs("calls", CALLS_CHECKS),
     ],
     can_subset=True,
     name="ingest_calls",
@@ -198,15 +227,21 @@ def _flatten_landing(writer: PartitionWriter, location: DataLocation, workflow_i
     ),
 )
 def ingest_calls(
-    context: dg.AssetExecutionContext, stuut_api: StuutApiResource, storage: StorageResource
+    context: dg.AssetExecutionContext,
+    config: IngestConfig,
+    stuut_api: StuutApiResource,
+    storage: StorageResource,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Fetch, land and flatten one workflow (or the selected part of that)."""
     with storage_faults():
-        yield from _ingest(context, stuut_api, storage.location())
+        yield from _ingest(context, config, stuut_api, storage.location())
 
 
 def _ingest(
-    context: dg.AssetExecutionContext, stuut_api: StuutApiResource, location: DataLocation
+    context: dg.AssetExecutionContext,
+    config: IngestConfig,
+    stuut_api: StuutApiResource,
+    location: DataLocation,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     workflow_id = checked_workflow_id(context.partition_key)
     selected = context.selected_asset_keys
@@ -249,7 +284,7 @@ def _ingest(
         elif writer is not None:
             _flatten_landing(writer, location, workflow_id)
         if writer is not None:
-            yield from _validate_and_publish(context, writer, workflow_id, checks)
+            yield from _validate_and_publish(context, config, writer, workflow_id, checks)
     finally:
         if writer is not None:
             writer.abort()
@@ -257,6 +292,7 @@ def _ingest(
 
 def _validate_and_publish(
     context: dg.AssetExecutionContext,
+    config: IngestConfig,
     writer: PartitionWriter,
     workflow_id: str,
     checks: frozenset[dg.AssetCheckKey] | set[dg.AssetCheckKey],
@@ -264,19 +300,33 @@ def _validate_and_publish(
     """Blocking checks on the staged files; publish only when they pass."""
     location = writer.location
     report = validate_partition(location, writer.seal())
+    shrink = shrink_outcome(
+        location,
+        workflow_id,
+        writer.rows["calls"],
+        threshold=config.shrink_threshold,
+        allow_shrink=config.allow_shrink,
+    )
     results = [
         r
         for t in TABLES.values()
         for r in check_results(t.name, table_outcomes(t, report))
         if dg.AssetCheckKey(r.asset_key, r.check_name) in checks
+    ] + [
+        r
+        for r in check_results("calls", [shrink])
+        if dg.AssetCheckKey(r.asset_key, r.check_name) in checks
     ]
-    if not report.passed:
+    if not report.passed or not shrink.passed:
         yield from results
-        failures = "; ".join(f"{c.name}: {c.message}" for c in report.blocking_failures)
+        failed = [(c.name, c.message) for c in report.blocking_failures]
+        if not shrink.passed:
+            failed.append((f"calls.{shrink.name}", shrink.description))
+        failures = "; ".join(f"{name}: {message}" for name, message in failed)
         raise dg.Failure(
             f"blocking checks failed for workflow {workflow_id}; nothing was published and"
             f" the previous files are intact. {failures}",
-            metadata={"failed_checks": [c.name for c in report.blocking_failures]},
+            metadata={"failed_checks": [name for name, _ in failed]},
         )
     published = writer.publish()
     drift = writer.drift
