@@ -319,12 +319,18 @@ def _mark_lone_surrogates(raw: bytes) -> tuple[bytes, list[bytes]]:
 
 
 def _decode_with_lone_surrogates(
-    raw: bytes | memoryview | msgspec.Raw, position: int | None, error: msgspec.DecodeError
+    raw: bytes | memoryview | msgspec.Raw,
+    position: int | None,
+    error: msgspec.DecodeError,
+    what: str,
 ) -> CallRecord:
-    """Decode a record msgspec refused for lone surrogates: their top-level fields become drift."""
+    """Decode a record msgspec refused for lone surrogates: their top-level fields become drift.
+
+    Without a lone surrogate, raises MalformedRecordError saying `what` the record is not.
+    """
     marked, lone = _mark_lone_surrogates(bytes(raw))
     if not lone:
-        raise MalformedRecordError(f"not valid JSON ({error})", raw, position) from error
+        raise MalformedRecordError(f"{what} ({error})", raw, position) from error
     try:
         fields = _dict_decoder.decode(marked)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -370,9 +376,9 @@ def decode_call(raw: bytes | memoryview | msgspec.Raw, position: int | None = No
         try:
             call = _decode_drifted(raw, ROOT, (), drift)
         except msgspec.DecodeError as exc:
-            return _decode_with_lone_surrogates(raw, position, exc)
+            return _decode_with_lone_surrogates(raw, position, exc, "not a valid JSON object")
     except msgspec.DecodeError as exc:
-        return _decode_with_lone_surrogates(raw, position, exc)
+        return _decode_with_lone_surrogates(raw, position, exc, "not valid JSON")
     call_id = call.id  # type: ignore[attr-defined]
     if not isinstance(call_id, str) or not call_id:
         raw_id = drift.extras.get(("calls", ()), {}).get("id") if drift else None

@@ -1,4 +1,4 @@
-"""Hostile inputs to the ingest: a refresh that would shrink a workflow's published calls."""
+"""Hostile inputs to the ingest: a refresh that shrinks a workflow, records that cannot be keyed."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import httpx
 import orjson
 
 from stuut_pipeline.defs.ingest.resources import StuutApiResource
-from stuut_pipeline.layout import table_key
+from stuut_pipeline.layout import quarantine_key, raw_calls_key, table_key
 from stuut_pipeline.stuut_api import StuutClient
 
 from .. import factories
-from .test_ingest_assets import checks_by_name, materialize, read
+from .test_ingest_assets import TABLE_KEYS, checks_by_name, materialize, raw_lines, read
 
 GENERATOR = factories.generator(seed=41, n_workflows=1)
 WORKFLOW = GENERATOR.workflow_ids()[0]
@@ -124,3 +124,47 @@ def test_the_threshold_is_configurable_and_growth_always_passes(tmp_path) -> Non
         assert materialize(instance, data_dir, WORKFLOW, api=api_of(calls(12))).success
         assert materialize(instance, data_dir, WORKFLOW, api=api_of(calls(30))).success
     assert read(data_dir, "calls", WORKFLOW).num_rows == 30
+
+
+UNKEYABLE = [{"summary": "no id"}, {"id": None, "summary": "null id"}, {"id": 12}, [1, 2]]
+
+
+def test_unkeyable_records_are_quarantined_and_the_rest_published(tmp_path) -> None:
+    data_dir = tmp_path / "data"
+    good = calls(20)
+    wrong_types = {**GENERATOR.call(20, workflow_id=WORKFLOW), "summary": 12}
+    served = [*good[:7], *UNKEYABLE[:2], wrong_types, *good[7:], *UNKEYABLE[2:]]
+    with dg.instance_for_test() as instance:
+        result = materialize(instance, data_dir, WORKFLOW, api=api_of(served))
+        assert result.success
+        check = checks_by_name(result)[("raw_calls", "no_quarantined_records")]
+        assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+        assert check.metadata["received"].value == len(served)
+        assert check.metadata["quarantined"].value == len(UNKEYABLE)
+        assert check.metadata["keyed"].value == len(served) - len(UNKEYABLE)
+        assert checks_by_name(result)[("calls", "matches_contract")].passed
+        assert not checks_by_name(result)[("calls", "no_drift")].passed
+
+        rows = read(data_dir, "calls", WORKFLOW).to_pylist()
+        assert len(rows) + len(UNKEYABLE) == len(served)
+        assert {r["call_id"] for r in rows} == {c["id"] for c in [*good, wrong_types]}
+        bad = next(r for r in rows if r["call_id"] == wrong_types["id"])
+        assert bad["summary"] is None and orjson.loads(bad["extra_fields"]) == {"summary": 12}
+        # the landing keeps every record as received, the quarantine each unkeyable one
+        lines = raw_lines(data_dir / raw_calls_key(WORKFLOW))
+        assert sorted(lines) == sorted(orjson.dumps(r) for r in served)
+        quarantine = [orjson.loads(x) for x in raw_lines(data_dir / quarantine_key(WORKFLOW))]
+        assert sorted(q["record"] for q in quarantine) == sorted(
+            orjson.dumps(r).decode() for r in UNKEYABLE
+        )
+        assert all("id" in q["reason"] or "object" in q["reason"] for q in quarantine)
+
+        # rebuilt from the landing alone: the same tables
+        rebuilt = materialize(instance, data_dir, WORKFLOW, selection=TABLE_KEYS)
+        assert rebuilt.success
+        assert len(read(data_dir, "calls", WORKFLOW).to_pylist()) == len(rows)
+
+        # a clean refresh replaces the landing and drops the old quarantine file
+        assert materialize(instance, data_dir, WORKFLOW, api=api_of(good)).success
+    assert not (data_dir / quarantine_key(WORKFLOW)).exists()
+    assert (data_dir / raw_calls_key(WORKFLOW)).exists()

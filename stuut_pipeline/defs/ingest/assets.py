@@ -18,11 +18,12 @@ from pydantic import Field
 from stuut_pipeline import settings
 from stuut_pipeline.flatten import (
     TABLES,
+    CallRecord,
+    MalformedRecordError,
     PartitionWriter,
     TableContract,
     decode_call,
     flatten_calls,
-    flatten_raw,
     validate_partition,
 )
 from stuut_pipeline.flatten.checks import (
@@ -32,13 +33,18 @@ from stuut_pipeline.flatten.checks import (
     shrink_outcome,
     table_outcomes,
 )
-from stuut_pipeline.layout import checked_workflow_id, table_scan
+from stuut_pipeline.layout import checked_workflow_id, quarantine_key, table_scan
 from stuut_pipeline.model import DATA_DICTIONARY_NOTE, markdown_table, table_markdown
 from stuut_pipeline.raw_landing import (
+    RECORDS_QUARANTINED,
     TOTAL_RECORDS_RECONCILED,
+    Quarantined,
     RawCallsLanding,
     iter_raw_batches,
+    key_or_quarantine,
     published_raw_key,
+    quarantine_outcome,
+    quarantined,
     total_records_outcome,
 )
 from stuut_pipeline.storage import DataLocation
@@ -142,6 +148,14 @@ class IngestConfig(dg.Config):
     )
 
 
+def _decode_or_quarantine(raw) -> CallRecord | Quarantined:
+    """`decode_call` that never raises: a record that cannot be keyed becomes `Quarantined`."""
+    try:
+        return decode_call(raw)
+    except MalformedRecordError as exc:
+        return quarantined(raw, str(exc))
+
+
 @dataclass(frozen=True)
 class Landing:
     """What one fetch-and-land did."""
@@ -149,6 +163,7 @@ class Landing:
     report: FetchReport
     key: str
     bytes_raw: int
+    quarantined: int
     #: Whether the writer holds every call: false when offset drift made a record supersede one
     #: already flattened (the tables are then rebuilt from the landing, which holds the latest).
     complete: bool
@@ -170,10 +185,8 @@ def _fetch_and_land(
             stuut_api.client() as client,
             RawCallsLanding(location, workflow_id) as landing,
         ):
-            fetch = (
-                client.fetch_calls(query, decode=decode_call)
-                if fused
-                else client.fetch_calls(query)
+            fetch = client.fetch_calls(
+                query, decode=_decode_or_quarantine if fused else key_or_quarantine
             )
             for page in fetch:
                 landing.write(page.records)
@@ -182,7 +195,7 @@ def _fetch_and_land(
                 if any(r.supersedes for r in page.records):
                     fused, pending = False, []
                     continue
-                pending.extend(r.record for r in page.records)
+                pending.extend(r.record for r in page.records if isinstance(r.record, CallRecord))
                 if len(pending) >= BATCH_SIZE:
                     writer.write(flatten_calls(pending))
                     pending = []
@@ -195,7 +208,7 @@ def _fetch_and_land(
             max_retries=stuut_api.outage_step_retries,
             seconds_to_wait=stuut_api.outage_retry_wait_seconds,
         ) from exc
-    return Landing(fetch.report, key, landing.bytes_raw, fused)
+    return Landing(fetch.report, key, landing.bytes_raw, landing.quarantined, fused)
 
 
 def _flatten_landing(writer: PartitionWriter, location: DataLocation, workflow_id: str) -> None:
@@ -206,13 +219,15 @@ def _flatten_landing(writer: PartitionWriter, location: DataLocation, workflow_i
             " `raw_calls` for this partition first (or run the whole job)."
         )
     for batch in iter_raw_batches(location, source, BATCH_SIZE):
-        writer.write(flatten_raw(batch))
+        # the unkeyable records were quarantined beside the landing when it was fetched
+        records = [r for r in map(_decode_or_quarantine, batch) if isinstance(r, CallRecord)]
+        writer.write(flatten_calls(records))
 
 
 @dg.multi_asset(
     specs=[_raw_calls_spec(), *(_table_spec(t) for t in TABLES.values())],
     check_specs=[
-        *check_specs(RAW_CALLS, [TOTAL_RECORDS_RECONCILED]),
+        *check_specs(RAW_CALLS, [TOTAL_RECORDS_RECONCILED, RECORDS_QUARANTINED]),
         *(spec for t in TABLES.values() for spec in check_specs(t.name, TABLE_CHECKS)),
         *check_specs("calls", CALLS_CHECKS),
     ],
@@ -270,12 +285,21 @@ def _ingest(
                     "dagster/uri": location.uri(landed.key),
                     "bytes_compressed": location.size(landed.key),
                     "bytes_raw": landed.bytes_raw,
+                    "quarantined": landed.quarantined,
+                    **(
+                        {"quarantine_uri": location.uri(quarantine_key(workflow_id))}
+                        if landed.quarantined
+                        else {}
+                    ),
                     **{f"fetch/{k}": v for k, v in report.as_dict().items()},
                     **worker_metadata(),
                 },
             )
             if dg.AssetCheckKey(RAW_CALLS_KEY, TOTAL_RECORDS_RECONCILED.name) in checks:
                 yield from check_results(RAW_CALLS, [total_records_outcome(report)])
+            if dg.AssetCheckKey(RAW_CALLS_KEY, RECORDS_QUARANTINED.name) in checks:
+                outcome = quarantine_outcome(report.records, landed.quarantined)
+                yield from check_results(RAW_CALLS, [outcome])
             if writer is not None and not landed.complete:
                 context.log.info("a record superseded another: rebuilding from the landing")
                 writer.abort()
