@@ -25,6 +25,8 @@ PARTITION_COLUMN = "workflow_id"
 PART_FILE = "part-0.parquet"
 #: The one file of a workflow's raw landing.
 RAW_FILE = "calls.ndjson.zst"
+#: Beside the raw landing: the records that could not be keyed as a call, with the reason.
+QUARANTINE_FILE = "quarantine.ndjson.zst"
 RAW_DIR = "raw/calls"
 TABLES_DIR = "parquet"
 MARTS_DIR = "marts"
@@ -59,6 +61,11 @@ def raw_calls_dir(workflow_id: str) -> str:
 def raw_calls_key(workflow_id: str) -> str:
     """Key of the published raw file of one workflow."""
     return f"{raw_calls_dir(workflow_id)}/{RAW_FILE}"
+
+
+def quarantine_key(workflow_id: str) -> str:
+    """Key of the published quarantine file of one workflow (present only when one was)."""
+    return f"{raw_calls_dir(workflow_id)}/{QUARANTINE_FILE}"
 
 
 def table_dir(table: str) -> str:

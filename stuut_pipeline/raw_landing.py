@@ -6,25 +6,35 @@ The flattening reads these files back, so it can be re-run without calling the A
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
 import zstandard
 
 from .background import SerialWorker
-from .layout import RAW_FILE, checked_workflow_id, raw_calls_dir, raw_calls_key, staging_label
+from .layout import (
+    QUARANTINE_FILE,
+    RAW_FILE,
+    checked_workflow_id,
+    raw_calls_dir,
+    raw_calls_key,
+    staging_label,
+)
 from .model import CheckOutcome, CheckSpec
 from .storage import (
     DataLocation,
+    PublishItem,
     Staging,
     as_location,
     clean_orphaned_staging,
     new_staging,
-    publish_file,
+    publish_files,
 )
-from .stuut_api.client import FetchedRecord, FetchReport, decode_key
+from .stuut_api.client import CallKey, FetchedRecord, FetchReport, decode_key
 
 TOTAL_RECORDS_RECONCILED = CheckSpec(
     "total_records_reconciled",
@@ -32,6 +42,56 @@ TOTAL_RECORDS_RECONCILED = CheckSpec(
     " (offset paging drifted and could not be reconciled, or records vanished meanwhile).",
     blocking=False,
 )
+
+
+RECORDS_QUARANTINED = CheckSpec(
+    "no_quarantined_records",
+    "WARN when records could not be keyed as a call (not a JSON object, or no non-empty string"
+    " `id`): they are landed raw as received, left out of the tables and written with the"
+    " reason to `quarantine.ndjson.zst` beside the landing. Received = keyed + quarantined.",
+    blocking=False,
+)
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A record that cannot be keyed as a call: a unique stand-in id (so that the client's
+    dedupe keeps it apart), no `modified_at`, and why it was refused."""
+
+    id: str
+    reason: str
+    modified_at: None = None
+
+
+def quarantined(raw: bytes | memoryview | msgspec.Raw, reason: str) -> Quarantined:
+    """The stand-in of an unkeyable record (its id: a hash of its bytes, never a call id)."""
+    digest = hashlib.sha256(bytes(raw)).hexdigest()[:20]
+    return Quarantined(f"\x00quarantined:{digest}", reason)
+
+
+def key_or_quarantine(raw: msgspec.Raw) -> CallKey | Quarantined:
+    """`decode_key` that never raises: an unkeyable record becomes `Quarantined`."""
+    try:
+        key = decode_key(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return quarantined(raw, f"no string `id`: {exc}")
+    if not key.id:
+        return quarantined(raw, "an empty `id`")
+    return key
+
+
+def quarantine_outcome(received: int, quarantined_records: int) -> CheckOutcome:
+    """The quarantine check of one fetch: `received` distinct records, of which quarantined."""
+    keyed = received - quarantined_records
+    return CheckOutcome(
+        RECORDS_QUARANTINED,
+        quarantined_records == 0,
+        f"every one of {received} records is keyed"
+        if not quarantined_records
+        else f"{quarantined_records} of {received} records could not be keyed and were"
+        f" quarantined; {keyed} go on to the tables",
+        {"received": received, "keyed": keyed, "quarantined": quarantined_records},
+    )
 
 
 def total_records_outcome(report: FetchReport) -> CheckOutcome:
@@ -78,7 +138,9 @@ class RawCallsLanding:
         self._writer = None
         self._worker: SerialWorker | None = None
         self._superseded: set[str] = set()
+        self._quarantine: list[bytes] = []
         self.records = 0
+        self.quarantined = 0
         self.bytes_raw = 0
 
     def __enter__(self) -> RawCallsLanding:
@@ -93,11 +155,25 @@ class RawCallsLanding:
         self.abort()  # after publish() there is nothing left to discard
 
     def write(self, records: Iterable[FetchedRecord]) -> None:
-        """Append records (one JSON document per line); compressed in the background."""
+        """Append records (one JSON document per line); compressed in the background.
+
+        Every record is landed as received; a `Quarantined` one is also kept, with its reason,
+        for the quarantine file published beside the landing.
+        """
         assert self._worker is not None, "use RawCallsLanding as a context manager"
         raws = []
         for rec in records:
             raws.append(rec.raw)
+            if isinstance(rec.record, Quarantined):
+                self.quarantined += 1
+                self._quarantine.append(
+                    msgspec.json.encode(
+                        {
+                            "reason": rec.record.reason,
+                            "record": bytes(rec.raw).decode("utf-8", "replace"),
+                        }
+                    )
+                )
             if rec.supersedes:
                 self._superseded.add(rec.record.id)
             else:
@@ -130,9 +206,24 @@ class RawCallsLanding:
         staged = self._staging.key_for(RAW_FILE)
         if self._superseded:
             staged = self._compact(staged)
-        final = publish_file(self.location, staged, raw_calls_dir(self.workflow_id), RAW_FILE)
+        target = raw_calls_dir(self.workflow_id)
+        items = [PublishItem(staged, target, RAW_FILE)]
+        if self._quarantine:
+            items.append(PublishItem(self._write_quarantine(), target, QUARANTINE_FILE))
+        final = publish_files(self.location, items)[0]  # an old quarantine file is pruned
         self._staging = None
         return final
+
+    def _write_quarantine(self) -> str:
+        assert self._staging is not None
+        out = self._staging.key_for(QUARANTINE_FILE)
+        with zstandard.ZstdCompressor(level=self._level).stream_writer(
+            self.location.open_output_stream(out)
+        ) as w:
+            for line in self._quarantine:
+                w.write(line)
+                w.write(b"\n")
+        return out
 
     def abort(self) -> None:
         """Discard everything staged."""
@@ -152,7 +243,7 @@ class RawCallsLanding:
         assert self._staging is not None
         last_line: dict[str, int] = {}
         for n, line in enumerate(iter_raw_lines(self.location, staged)):
-            key = decode_key(line).id
+            key = key_or_quarantine(msgspec.Raw(line)).id
             if key in self._superseded:
                 last_line[key] = n
         out = self._staging.key_for(RAW_FILE + ".compact")
@@ -160,7 +251,7 @@ class RawCallsLanding:
             self.location.open_output_stream(out)
         ) as w:
             for n, line in enumerate(iter_raw_lines(self.location, staged)):
-                key = decode_key(line).id
+                key = key_or_quarantine(msgspec.Raw(line)).id
                 if key in self._superseded and last_line[key] != n:
                     continue
                 w.write(line)

@@ -8,9 +8,17 @@ check per decision keeps the run's event log short without hiding anything.
 
 from __future__ import annotations
 
+import pyarrow.parquet as pq
+
+from stuut_pipeline.layout import table_key
 from stuut_pipeline.model import CheckOutcome, CheckSpec, MetadataValue, TableContract
+from stuut_pipeline.storage import DataLocation
 
 from .validate import ValidationReport
+
+#: A refresh fails `no_shrink` when it would publish fewer calls than this share of those
+#: published now (unless the run config accepts it).
+DEFAULT_SHRINK_THRESHOLD = 0.5
 
 MATCHES_CONTRACT = CheckSpec(
     "matches_contract",
@@ -31,6 +39,19 @@ NO_DRIFT = CheckSpec(
     " did not fit their column (kept in `extra_fields`). The rows are kept.",
     blocking=False,
 )
+
+NO_SHRINK = CheckSpec(
+    "no_shrink",
+    "Blocking, evaluated before anything is published: the refresh would not publish far fewer"
+    " calls for this workflow than are published now (by default, fewer than half of them;"
+    " `shrink_threshold` in the ingest's run config). An API answering with a fraction of the"
+    " data must not replace the good files. No published file passes. Set `allow_shrink: true`"
+    " in the run config to accept a shrink deliberately (the check then passes and says so).",
+    blocking=True,
+)
+
+#: The checks only `calls` declares (on top of `TABLE_CHECKS`).
+CALLS_CHECKS: tuple[CheckSpec, ...] = (NO_SHRINK,)
 
 #: The checks of every flattened table, with the validation parts each one decides on.
 TABLE_CHECKS: dict[CheckSpec, tuple[str, ...]] = {
@@ -70,3 +91,55 @@ def table_outcomes(table: TableContract, report: ValidationReport) -> list[Check
                 metadata[f"{part}/examples"] = list(r.examples)
         outcomes.append(CheckOutcome(spec, passed, message, metadata))
     return outcomes
+
+
+def published_calls(location: DataLocation, workflow_id: str) -> int | None:
+    """Rows of the published `calls` file of a workflow (its Parquet footer); None if none."""
+    try:
+        with location.open_input_file(table_key("calls", workflow_id)) as src:
+            return pq.ParquetFile(src).metadata.num_rows
+    except FileNotFoundError:
+        return None
+
+
+def shrink_outcome(
+    location: DataLocation,
+    workflow_id: str,
+    staged_calls: int,
+    *,
+    threshold: float = DEFAULT_SHRINK_THRESHOLD,
+    allow_shrink: bool = False,
+) -> CheckOutcome:
+    """`no_shrink`: the staged calls against those published now for `workflow_id`."""
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"shrink threshold must be between 0 and 1, not {threshold}")
+    published = published_calls(location, workflow_id)
+    metadata: dict[str, MetadataValue] = {
+        "staged_calls": staged_calls,
+        "published_calls": published,
+        "threshold": threshold,
+        "allow_shrink": allow_shrink,
+    }
+    if published is None:
+        return CheckOutcome(NO_SHRINK, True, "no published calls yet: nothing to shrink", metadata)
+    shrinks = staged_calls < threshold * published
+    counts = f"{staged_calls} calls staged, {published} published now"
+    if not shrinks:
+        return CheckOutcome(
+            NO_SHRINK, True, f"{counts} (at least {threshold:.0%} of them)", metadata
+        )
+    if allow_shrink:
+        return CheckOutcome(
+            NO_SHRINK,
+            True,
+            f"shrink accepted by the run config (allow_shrink): {counts}",
+            metadata,
+        )
+    return CheckOutcome(
+        NO_SHRINK,
+        False,
+        f"the refresh would shrink workflow {workflow_id}: {counts}, fewer than"
+        f" {threshold:.0%} of them; nothing was published. Set allow_shrink: true in the"
+        " run config to accept it.",
+        metadata,
+    )

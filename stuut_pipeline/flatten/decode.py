@@ -7,8 +7,10 @@ kept as JSON text, stay `msgspec.Raw` (never materialised). Scalars are typed lo
 Money (decimal columns) stays `msgspec.Raw` too: the flattener decodes it exactly.
 Slow path (drift, rare): the failing object is read key by key (`dict[str, Raw]`); unknown keys
 and values of the wrong type are kept as drift in `CallRecord.extras` (they end in the
-`extra_fields` columns) and listed in `CallRecord.drift`. Only a record that is not a JSON object,
-or has no string `id`, raises `MalformedRecordError`.
+`extra_fields` columns) and listed in `CallRecord.drift`. A lone UTF-16 surrogate escape
+(`"\\ud800"`, which msgspec refuses anywhere in a document) makes its top-level field unfit: the
+field is null and its raw JSON kept as drift. Only a record that is not a JSON object, or has no
+string `id`, raises `MalformedRecordError`.
 """
 
 from __future__ import annotations
@@ -291,6 +293,76 @@ def _decode_object(
             return None, drift
 
 
+#: One JSON escape: a valid surrogate pair (kept), a lone surrogate (replaced), or any other
+#: escape such as an escaped backslash (kept, and consumed so that `\\\\ud800` stays text).
+_ESCAPE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    rb"|(\\u[dD][89a-fA-F][0-9a-fA-F]{2})"
+    rb"|\\[^u]"
+)
+#: What a lone surrogate escape becomes while its record is decoded: U+10FFFF, a noncharacter
+#: (never text), so the fields that held one are found exactly afterwards.
+_MARK = rb"\udbff\udfff"
+
+
+def _mark_lone_surrogates(raw: bytes) -> tuple[bytes, list[bytes]]:
+    """The record with each lone surrogate escape replaced by `_MARK`, and the escapes replaced."""
+    lone: list[bytes] = []
+
+    def sub(match: re.Match[bytes]) -> bytes:
+        if match.group(1) is None:
+            return match.group(0)
+        lone.append(match.group(1))
+        return _MARK
+
+    return _ESCAPE.sub(sub, raw), lone
+
+
+def _decode_with_lone_surrogates(
+    raw: bytes | memoryview | msgspec.Raw,
+    position: int | None,
+    error: msgspec.DecodeError,
+    what: str,
+) -> CallRecord:
+    """Decode a record msgspec refused for lone surrogates: their top-level fields become drift.
+
+    Without a lone surrogate, raises MalformedRecordError saying `what` the record is not.
+    """
+    marked, lone = _mark_lone_surrogates(bytes(raw))
+    if not lone:
+        raise MalformedRecordError(f"{what} ({error})", raw, position) from error
+    try:
+        fields = _dict_decoder.decode(marked)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise MalformedRecordError(f"not a valid JSON object ({exc})", raw, position) from exc
+    kept: dict[str, msgspec.Raw] = {}
+    unfit: dict[str, msgspec.Raw] = {}
+    escapes = iter(lone)
+    for key, value in fields.items():
+        for _ in range(key.count("\U0010ffff")):
+            next(escapes, None)  # a lone surrogate in a key: the key is unknown drift anyway
+        text = bytes(value)
+        if _MARK not in text:
+            kept[key] = value
+            continue
+        if key == "id":
+            raise MalformedRecordError(
+                "no string `id` (it holds a lone surrogate escape)", raw, position
+            )
+        parts = text.split(_MARK)
+        original = parts[0] + b"".join(next(escapes, _MARK) + part for part in parts[1:])
+        unfit[key] = msgspec.Raw(original)
+    record = decode_call(msgspec.json.encode(kept), position)
+    extras = dict(record.extras or {})
+    row = dict(extras.get(("calls", ()), {}))
+    drift = list(record.drift or [])
+    for key, value in unfit.items():
+        row[key] = value
+        drift.append((INVALID_VALUE, key))
+    extras[("calls", ())] = row
+    return CallRecord(record.call, record.objects, extras, drift)
+
+
 def decode_call(raw: bytes | memoryview | msgspec.Raw, position: int | None = None) -> CallRecord:
     """Decode one call record (its JSON bytes). `position` only serves error messages.
 
@@ -304,9 +376,9 @@ def decode_call(raw: bytes | memoryview | msgspec.Raw, position: int | None = No
         try:
             call = _decode_drifted(raw, ROOT, (), drift)
         except msgspec.DecodeError as exc:
-            raise MalformedRecordError(f"not a valid JSON object ({exc})", raw, position) from exc
+            return _decode_with_lone_surrogates(raw, position, exc, "not a valid JSON object")
     except msgspec.DecodeError as exc:
-        raise MalformedRecordError(f"not valid JSON ({exc})", raw, position) from exc
+        return _decode_with_lone_surrogates(raw, position, exc, "not valid JSON")
     call_id = call.id  # type: ignore[attr-defined]
     if not isinstance(call_id, str) or not call_id:
         raw_id = drift.extras.get(("calls", ()), {}).get("id") if drift else None

@@ -116,11 +116,10 @@ def _place(location: DataLocation, item: PublishItem) -> str:
     return final
 
 
-def _prune(location: DataLocation, item: PublishItem) -> None:
-    """Delete every object of `item.target_dir` except the newly published one."""
-    keep = item.final_key
+def _prune(location: DataLocation, item: PublishItem, keep: frozenset[str]) -> None:
+    """Delete every object of `item.target_dir` except the newly published ones (`keep`)."""
     for key in location.list_files(item.target_dir):
-        if key != keep:
+        if key not in keep:
             location.delete(key)
     if location.is_local:
         _remove_empty_dirs(Path(location.path(item.target_dir)))
@@ -151,8 +150,9 @@ def publish_files(
     finals = [_place(location, item) for item in items]
     if journal:
         journal.placed(items)
+    published = frozenset(item.final_key for item in items)
     for item in items if replace_partition else ():
-        _prune(location, item)
+        _prune(location, item, published)
     for staging_dir in sorted({_staging_dir_of(item.staged_key) for item in items}):
         location.delete_tree(staging_dir)
     if journal:
@@ -211,8 +211,9 @@ def recover_publish(location: DataLocation, name: str) -> list[str] | None:
     for item in items:
         if location.exists(item.staged_key):
             _place(location, item)
+    published = frozenset(item.final_key for item in items)
     for item in items:
-        _prune(location, item)
+        _prune(location, item, published)
     for staging_dir in sorted({_staging_dir_of(item.staged_key) for item in items}):
         location.delete_tree(staging_dir)
     location.delete(key)

@@ -55,7 +55,16 @@ def resources(data_dir: Path, api: StuutApiResource | None = None) -> dict:
     return {"stuut_api": api or StuutApiResource(), "storage": StorageResource(url=str(data_dir))}
 
 
-def materialize(instance, data_dir, workflow, *, selection=None, api=None, raise_on_error=True):
+def materialize(
+    instance,
+    data_dir,
+    workflow,
+    *,
+    selection=None,
+    api=None,
+    raise_on_error=True,
+    run_config=None,
+):
     if workflow not in instance.get_dynamic_partitions("workflow"):
         instance.add_dynamic_partitions("workflow", [workflow])
     return dg.materialize(
@@ -65,6 +74,7 @@ def materialize(instance, data_dir, workflow, *, selection=None, api=None, raise
         partition_key=workflow,
         resources=resources(data_dir, api),
         raise_on_error=raise_on_error,
+        run_config=run_config,
     )
 
 

@@ -13,25 +13,38 @@ from dataclasses import dataclass
 
 import dagster as dg
 import pyarrow.parquet as pq
+from pydantic import Field
 
 from stuut_pipeline import settings
 from stuut_pipeline.flatten import (
     TABLES,
+    CallRecord,
+    MalformedRecordError,
     PartitionWriter,
     TableContract,
     decode_call,
     flatten_calls,
-    flatten_raw,
     validate_partition,
 )
-from stuut_pipeline.flatten.checks import TABLE_CHECKS, table_outcomes
-from stuut_pipeline.layout import checked_workflow_id, table_scan
+from stuut_pipeline.flatten.checks import (
+    CALLS_CHECKS,
+    DEFAULT_SHRINK_THRESHOLD,
+    TABLE_CHECKS,
+    shrink_outcome,
+    table_outcomes,
+)
+from stuut_pipeline.layout import checked_workflow_id, quarantine_key, table_scan
 from stuut_pipeline.model import DATA_DICTIONARY_NOTE, markdown_table, table_markdown
 from stuut_pipeline.raw_landing import (
+    RECORDS_QUARANTINED,
     TOTAL_RECORDS_RECONCILED,
+    Quarantined,
     RawCallsLanding,
     iter_raw_batches,
+    key_or_quarantine,
     published_raw_key,
+    quarantine_outcome,
+    quarantined,
     total_records_outcome,
 )
 from stuut_pipeline.storage import DataLocation
@@ -114,6 +127,35 @@ def _older_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+class IngestConfig(dg.Config):
+    """Run config of `ingest_calls` (the launchpad shows it; every field has a default)."""
+
+    allow_shrink: bool = Field(
+        default=False,
+        description=(
+            "Publish even when the refresh has far fewer calls than are published now"
+            " (the `no_shrink` check then passes and says the shrink was accepted)"
+        ),
+    )
+    shrink_threshold: float = Field(
+        default=DEFAULT_SHRINK_THRESHOLD,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "`no_shrink` fails when the refresh would publish fewer calls than this share of"
+            " those published now (0.5: fewer than half)"
+        ),
+    )
+
+
+def _decode_or_quarantine(raw) -> CallRecord | Quarantined:
+    """`decode_call` that never raises: a record that cannot be keyed becomes `Quarantined`."""
+    try:
+        return decode_call(raw)
+    except MalformedRecordError as exc:
+        return quarantined(raw, str(exc))
+
+
 @dataclass(frozen=True)
 class Landing:
     """What one fetch-and-land did."""
@@ -121,6 +163,7 @@ class Landing:
     report: FetchReport
     key: str
     bytes_raw: int
+    quarantined: int
     #: Whether the writer holds every call: false when offset drift made a record supersede one
     #: already flattened (the tables are then rebuilt from the landing, which holds the latest).
     complete: bool
@@ -142,10 +185,8 @@ def _fetch_and_land(
             stuut_api.client() as client,
             RawCallsLanding(location, workflow_id) as landing,
         ):
-            fetch = (
-                client.fetch_calls(query, decode=decode_call)
-                if fused
-                else client.fetch_calls(query)
+            fetch = client.fetch_calls(
+                query, decode=_decode_or_quarantine if fused else key_or_quarantine
             )
             for page in fetch:
                 landing.write(page.records)
@@ -154,7 +195,7 @@ def _fetch_and_land(
                 if any(r.supersedes for r in page.records):
                     fused, pending = False, []
                     continue
-                pending.extend(r.record for r in page.records)
+                pending.extend(r.record for r in page.records if isinstance(r.record, CallRecord))
                 if len(pending) >= BATCH_SIZE:
                     writer.write(flatten_calls(pending))
                     pending = []
@@ -167,7 +208,7 @@ def _fetch_and_land(
             max_retries=stuut_api.outage_step_retries,
             seconds_to_wait=stuut_api.outage_retry_wait_seconds,
         ) from exc
-    return Landing(fetch.report, key, landing.bytes_raw, fused)
+    return Landing(fetch.report, key, landing.bytes_raw, landing.quarantined, fused)
 
 
 def _flatten_landing(writer: PartitionWriter, location: DataLocation, workflow_id: str) -> None:
@@ -178,14 +219,17 @@ def _flatten_landing(writer: PartitionWriter, location: DataLocation, workflow_i
             " `raw_calls` for this partition first (or run the whole job)."
         )
     for batch in iter_raw_batches(location, source, BATCH_SIZE):
-        writer.write(flatten_raw(batch))
+        # the unkeyable records were quarantined beside the landing when it was fetched
+        records = [r for r in map(_decode_or_quarantine, batch) if isinstance(r, CallRecord)]
+        writer.write(flatten_calls(records))
 
 
 @dg.multi_asset(
     specs=[_raw_calls_spec(), *(_table_spec(t) for t in TABLES.values())],
     check_specs=[
-        *check_specs(RAW_CALLS, [TOTAL_RECORDS_RECONCILED]),
+        *check_specs(RAW_CALLS, [TOTAL_RECORDS_RECONCILED, RECORDS_QUARANTINED]),
         *(spec for t in TABLES.values() for spec in check_specs(t.name, TABLE_CHECKS)),
+        *check_specs("calls", CALLS_CHECKS),
     ],
     can_subset=True,
     name="ingest_calls",
@@ -198,15 +242,21 @@ def _flatten_landing(writer: PartitionWriter, location: DataLocation, workflow_i
     ),
 )
 def ingest_calls(
-    context: dg.AssetExecutionContext, stuut_api: StuutApiResource, storage: StorageResource
+    context: dg.AssetExecutionContext,
+    config: IngestConfig,
+    stuut_api: StuutApiResource,
+    storage: StorageResource,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Fetch, land and flatten one workflow (or the selected part of that)."""
     with storage_faults():
-        yield from _ingest(context, stuut_api, storage.location())
+        yield from _ingest(context, config, stuut_api, storage.location())
 
 
 def _ingest(
-    context: dg.AssetExecutionContext, stuut_api: StuutApiResource, location: DataLocation
+    context: dg.AssetExecutionContext,
+    config: IngestConfig,
+    stuut_api: StuutApiResource,
+    location: DataLocation,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     workflow_id = checked_workflow_id(context.partition_key)
     selected = context.selected_asset_keys
@@ -235,12 +285,21 @@ def _ingest(
                     "dagster/uri": location.uri(landed.key),
                     "bytes_compressed": location.size(landed.key),
                     "bytes_raw": landed.bytes_raw,
+                    "quarantined": landed.quarantined,
+                    **(
+                        {"quarantine_uri": location.uri(quarantine_key(workflow_id))}
+                        if landed.quarantined
+                        else {}
+                    ),
                     **{f"fetch/{k}": v for k, v in report.as_dict().items()},
                     **worker_metadata(),
                 },
             )
             if dg.AssetCheckKey(RAW_CALLS_KEY, TOTAL_RECORDS_RECONCILED.name) in checks:
                 yield from check_results(RAW_CALLS, [total_records_outcome(report)])
+            if dg.AssetCheckKey(RAW_CALLS_KEY, RECORDS_QUARANTINED.name) in checks:
+                outcome = quarantine_outcome(report.records, landed.quarantined)
+                yield from check_results(RAW_CALLS, [outcome])
             if writer is not None and not landed.complete:
                 context.log.info("a record superseded another: rebuilding from the landing")
                 writer.abort()
@@ -249,7 +308,7 @@ def _ingest(
         elif writer is not None:
             _flatten_landing(writer, location, workflow_id)
         if writer is not None:
-            yield from _validate_and_publish(context, writer, workflow_id, checks)
+            yield from _validate_and_publish(context, config, writer, workflow_id, checks)
     finally:
         if writer is not None:
             writer.abort()
@@ -257,6 +316,7 @@ def _ingest(
 
 def _validate_and_publish(
     context: dg.AssetExecutionContext,
+    config: IngestConfig,
     writer: PartitionWriter,
     workflow_id: str,
     checks: frozenset[dg.AssetCheckKey] | set[dg.AssetCheckKey],
@@ -264,19 +324,33 @@ def _validate_and_publish(
     """Blocking checks on the staged files; publish only when they pass."""
     location = writer.location
     report = validate_partition(location, writer.seal())
+    shrink = shrink_outcome(
+        location,
+        workflow_id,
+        writer.rows["calls"],
+        threshold=config.shrink_threshold,
+        allow_shrink=config.allow_shrink,
+    )
     results = [
         r
         for t in TABLES.values()
         for r in check_results(t.name, table_outcomes(t, report))
         if dg.AssetCheckKey(r.asset_key, r.check_name) in checks
+    ] + [
+        r
+        for r in check_results("calls", [shrink])
+        if dg.AssetCheckKey(r.asset_key, r.check_name) in checks
     ]
-    if not report.passed:
+    if not report.passed or not shrink.passed:
         yield from results
-        failures = "; ".join(f"{c.name}: {c.message}" for c in report.blocking_failures)
+        failed = [(c.name, c.message) for c in report.blocking_failures]
+        if not shrink.passed:
+            failed.append((f"calls.{shrink.name}", shrink.description))
+        failures = "; ".join(f"{name}: {message}" for name, message in failed)
         raise dg.Failure(
             f"blocking checks failed for workflow {workflow_id}; nothing was published and"
             f" the previous files are intact. {failures}",
-            metadata={"failed_checks": [c.name for c in report.blocking_failures]},
+            metadata={"failed_checks": [name for name, _ in failed]},
         )
     published = writer.publish()
     drift = writer.drift
