@@ -95,6 +95,11 @@ def run(root: Path) -> h.Result:
             and "FAILED" in message
         )
         result.error_clear = ("yes: " if clear else "no: ") + _shorten(message)
+        elsewhere = [line for line in refresh.output.splitlines() if ENOSPC_TEXT in line]
+        result.notes.append(
+            f"{ENOSPC_TEXT!r} in the summary line: {ENOSPC_TEXT in message}; elsewhere in the"
+            f" output: {_shorten(elsewhere[0], 300) if elsewhere else 'nowhere'}"
+        )
         changed = [k for k, d in h.file_digests(sandbox.data).items() if before.get(k) != d]
         changed += [k for k in before if not (sandbox.data / k).is_file()]
         verdict = h.judge(sandbox.data, previous, {})

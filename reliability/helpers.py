@@ -67,6 +67,7 @@ class Result:
     notes: list[str] = field(default_factory=list)
     not_runnable: str | None = None  # the reason, when the scenario cannot run here
     tables_from_one_run: tuple[int, int] | None = None  # kill: trials with consistent tables
+    failed_runs: int = 0  # readers: refresh runs that failed
 
 
 @dataclass
@@ -311,30 +312,35 @@ def tables_from_one_run(data: Path, workflow_id: str) -> tuple[bool, str]:
         return False, f"missing tables: {', '.join(missing)}"
     con = duckdb.connect()
     try:
-        for t in TABLES[1:]:
-            con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{files[t]}')")
-        con.execute(f"CREATE VIEW calls AS SELECT * FROM read_parquet('{files['calls']}')")
-        counts = {
-            "call_classifications": "classification_count",
-            "call_tasks": "task_count",
-            "call_invoices": "invoice_count",
-        }
-        for child, count_col in counts.items():
-            orphans = con.sql(
-                f"SELECT count(*) FROM {child} WHERE call_id NOT IN (SELECT call_id FROM calls)"
-            ).fetchone()[0]
-            if orphans:
-                return False, f"{orphans} {child} rows whose call_id is not in calls"
-            mismatched = con.sql(
-                f"""SELECT count(*) FROM calls c
-                    LEFT JOIN (SELECT call_id, count(*) AS n FROM {child} GROUP BY call_id) k
-                    USING (call_id)
-                    WHERE c.{count_col} <> coalesce(k.n, 0)"""
-            ).fetchone()[0]
-            if mismatched:
-                return False, f"{mismatched} calls whose {count_col} differs from {child}"
+        return _tables_agree(con, files)
+    except duckdb.Error as exc:
+        return False, f"cannot read the tables: {exc}"
     finally:
         con.close()
+
+
+def _tables_agree(con: duckdb.DuckDBPyConnection, files: dict[str, str]) -> tuple[bool, str]:
+    for t in TABLES:
+        con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{files[t]}')")
+    counts = {
+        "call_classifications": "classification_count",
+        "call_tasks": "task_count",
+        "call_invoices": "invoice_count",
+    }
+    for child, count_col in counts.items():
+        orphans = con.execute(
+            f"SELECT count(*) FROM {child} WHERE call_id NOT IN (SELECT call_id FROM calls)"
+        ).fetchone()[0]
+        if orphans:
+            return False, f"{orphans} {child} rows whose call_id is not in calls"
+        mismatched = con.execute(
+            f"""SELECT count(*) FROM calls c
+                LEFT JOIN (SELECT call_id, count(*) AS n FROM {child} GROUP BY call_id) k
+                USING (call_id)
+                WHERE c.{count_col} <> coalesce(k.n, 0)"""
+        ).fetchone()[0]
+        if mismatched:
+            return False, f"{mismatched} calls whose {count_col} differs from {child}"
     return True, "consistent"
 
 
