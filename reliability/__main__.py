@@ -21,19 +21,19 @@ from .helpers import Result
 class Sizes:
     kill_trials: int
     reader_refreshes: int
-    reader_sizes: tuple[int, int]
+    calls: tuple[int, int]  # simulator size of the first version, then of the refresh
 
 
-FULL = Sizes(kill_trials=30, reader_refreshes=3, reader_sizes=(300, 2400))
-QUICK = Sizes(kill_trials=3, reader_refreshes=2, reader_sizes=(200, 600))
+FULL = Sizes(kill_trials=30, reader_refreshes=3, calls=(300, 2400))
+QUICK = Sizes(kill_trials=3, reader_refreshes=2, calls=(200, 600))
 
 
 def run_all(root: Path, sizes: Sizes, out=print) -> list[Result]:
     results = []
     for name, scenario in (
-        ("kill", lambda d: kill.run(d, sizes.kill_trials)),
-        ("disk_full", disk_full.run),
-        ("readers", lambda d: readers.run(d, sizes.reader_refreshes, sizes.reader_sizes)),
+        ("kill", lambda d: kill.run(d, sizes.kill_trials, sizes.calls)),
+        ("disk_full", lambda d: disk_full.run(d, sizes.calls)),
+        ("readers", lambda d: readers.run(d, sizes.reader_refreshes, sizes.calls)),
     ):
         start = time.monotonic()
         work = root / name

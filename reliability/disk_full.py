@@ -68,8 +68,9 @@ def _fill(mnt: Path) -> Path:
     return filler
 
 
-def run(root: Path) -> h.Result:
+def run(root: Path, sizes: tuple[int, int] = (BASE_CALLS, REFRESH_CALLS)) -> h.Result:
     result = h.Result("disk full during a refresh")
+    base_calls, refresh_calls = sizes
     mnt = root / "small_fs"
     kind, why = mount_small_fs(mnt, root)
     if kind is None:
@@ -79,12 +80,12 @@ def run(root: Path) -> h.Result:
     try:
         result.notes.append(f"data directory on a {kind} mount")
         sandbox = h.Sandbox.create(root, data=mnt / "data")
-        workflow = h.workflow_ids_for(BASE_CALLS)[0]
-        h.require_ok(h.run_pipeline(sandbox.env(BASE_CALLS), [workflow]), "first version")
+        workflow = h.workflow_ids_for(base_calls)[0]
+        h.require_ok(h.run_pipeline(sandbox.env(base_calls), [workflow]), "first version")
         before = h.file_digests(sandbox.data)
         previous = h.snapshot(sandbox.data)
         filler = _fill(mnt)
-        refresh = h.run_pipeline(sandbox.env(REFRESH_CALLS), [workflow])
+        refresh = h.run_pipeline(sandbox.env(refresh_calls), [workflow])
         result.trials = 1
         lines = [line for line in h.summary_lines(refresh.output) if line.startswith(workflow)]
         message = lines[0] if lines else refresh.output.strip().splitlines()[-1]
@@ -110,7 +111,7 @@ def run(root: Path) -> h.Result:
             result.notes.append(f"files changed by the failed refresh: {', '.join(changed)}")
         left_behind = h.staging_orphans(sandbox.data)
         filler.unlink()
-        again = h.run_pipeline(sandbox.env(BASE_CALLS), [workflow])
+        again = h.run_pipeline(sandbox.env(base_calls), [workflow])
         orphans = h.staging_orphans(sandbox.data)
         result.notes.append(
             f"exit code {refresh.returncode}; staging left by the failed run:"

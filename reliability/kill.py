@@ -19,21 +19,24 @@ REFRESH_CALLS = 2400
 LATENCY_MS = 200
 
 
-def run(root: Path, trials: int, seed: int = 13) -> h.Result:
+def run(
+    root: Path, trials: int, sizes: tuple[int, int] = (BASE_CALLS, REFRESH_CALLS), seed: int = 13
+) -> h.Result:
     result = h.Result("kill -9 during a refresh (ingest, rollups)")
     rng = random.Random(seed)
-    ids = h.workflow_ids_for(BASE_CALLS)
-    if ids != h.workflow_ids_for(REFRESH_CALLS):
+    base_calls, refresh_calls = sizes
+    ids = h.workflow_ids_for(base_calls)
+    if ids != h.workflow_ids_for(refresh_calls):
         raise RuntimeError("the simulator's workflow ids differ between the two sizes")
     workflow = ids[0]
 
     # The complete newer version, and the duration of one refresh, from an undisturbed run.
     ref = h.Sandbox.create(root / "reference")
-    h.require_ok(h.run_pipeline(ref.env(BASE_CALLS), [workflow]), "first version")
+    h.require_ok(h.run_pipeline(ref.env(base_calls), [workflow]), "first version")
     sandbox = h.Sandbox.create(root / "trials")
     shutil.copytree(ref.data, sandbox.data, dirs_exist_ok=True)
     refresh = h.require_ok(
-        h.run_pipeline(ref.env(REFRESH_CALLS, latency_ms=LATENCY_MS), [workflow]), "refresh"
+        h.run_pipeline(ref.env(refresh_calls, latency_ms=LATENCY_MS), [workflow]), "refresh"
     )
     newer = h.snapshot(ref.data)
     duration = refresh.seconds
@@ -41,7 +44,7 @@ def run(root: Path, trials: int, seed: int = 13) -> h.Result:
         f"one refresh takes {duration:.1f} s; kills uniform over [0, {duration:.1f}] s"
     )
 
-    env = sandbox.env(REFRESH_CALLS, latency_ms=LATENCY_MS)
+    env = sandbox.env(refresh_calls, latency_ms=LATENCY_MS)
     one_run = finished_early = landed_in_ingest = 0
     for trial in range(trials):
         previous = h.snapshot(sandbox.data)
