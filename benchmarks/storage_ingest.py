@@ -107,9 +107,14 @@ def rollup_figures(calls: int, repeat: int, tmp: Path) -> dict[str, list[float]]
     return times
 
 
-def _line(name: str, values: list[float]) -> str:
-    shown = ", ".join(f"{v:.2f}" for v in values)
-    return f"  {name:10s} median {statistics.median(values):6.2f} s   ({shown})"
+def _report(title: str, figures: dict[str, list[float]], ratio: str) -> None:
+    """Print each measure's median and runs, then the ratio of the first to the second."""
+    print(f"{title}, wall seconds:")
+    for name, values in figures.items():
+        shown = ", ".join(f"{v:.2f}" for v in values)
+        print(f"  {name:10s} median {statistics.median(values):6.2f} s   ({shown})")
+    first, second = (statistics.median(v) for v in figures.values())
+    print(f"  {ratio} = {max(first, second) / min(first, second):.2f}x")
 
 
 def main() -> None:
@@ -119,18 +124,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="stuut-bench-storage-") as tmp:
-        ingest = ingest_figures(args.calls, args.repeat, Path(tmp))
-        ratio = statistics.median(ingest["seaweedfs"]) / statistics.median(ingest["local"])
-        print(f"ingest of {args.calls} calls (one workflow), wall seconds:")
-        for name, values in ingest.items():
-            print(_line(name, values))
-        print(f"  seaweedfs / local = {ratio:.2f}x (target <= 1.3x)")
-        rollups = rollup_figures(args.rollup_calls, args.repeat, Path(tmp))
-        speedup = statistics.median(rollups["serial"]) / statistics.median(rollups["parallel"])
-        print(f"rollups of 3 workflows ({args.rollup_calls} calls), wall seconds:")
-        for name, values in rollups.items():
-            print(_line(name, values))
-        print(f"  serial / parallel = {speedup:.2f}x on {os.cpu_count()} cores")
+        _report(
+            f"ingest of {args.calls} calls (one workflow)",
+            ingest_figures(args.calls, args.repeat, Path(tmp)),
+            "seaweedfs / local (target <= 1.3x)",
+        )
+        _report(
+            f"rollups of 3 workflows ({args.rollup_calls} calls)",
+            rollup_figures(args.rollup_calls, args.repeat, Path(tmp)),
+            f"serial / parallel on {os.cpu_count()} cores",
+        )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,15 @@ def _serve(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
         retry_after_s=args.retry_after,
         drift_inserts=args.drift_inserts,
+        rate_html=args.html_rate,
+        rate_reset=args.reset_rate,
+        rate_trickle=args.trickle_rate,
+        trickle_delay_s=args.trickle_delay,
+        omit_retry_after=args.no_retry_after,
+        next_page_cycle_to=args.next_page_cycle_to,
+        total_records_offset=args.total_records_offset,
+        empty_page=args.empty_page,
+        empty_page_times=args.empty_page_times,
     )
     token = args.token or StuutSimulator.random_token()
     print(f"generating {args.calls} calls over {args.workflows} workflows (seed {args.seed})...")
@@ -73,9 +82,16 @@ def _smoke(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runner import run
+    from .runner import WorkflowBusyError, run
 
-    outcomes = run(args.workflow or None)
+    try:
+        outcomes = run(args.workflow or None)
+    except WorkflowBusyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
+    except KeyboardInterrupt:
+        print("interrupted: the run in progress was stopped and marked failed", file=sys.stderr)
+        return 130
     return 0 if outcomes and all(o.success for o in outcomes) else 1
 
 
@@ -134,6 +150,45 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="share of calls with unknown enum values and extra fields",
+    )
+    hostile = serve.add_argument_group("a misbehaving API (issue 14)")
+    hostile.add_argument(
+        "--html-rate", type=float, default=0.0, help="share of 200s with an HTML body"
+    )
+    hostile.add_argument(
+        "--reset-rate", type=float, default=0.0, help="share of connections reset mid-body"
+    )
+    hostile.add_argument(
+        "--trickle-rate", type=float, default=0.0, help="share of bodies sent slowly"
+    )
+    hostile.add_argument(
+        "--trickle-delay", type=float, default=0.5, help="pause before each 512-byte chunk, s"
+    )
+    hostile.add_argument(
+        "--no-retry-after", action="store_true", help="429s without a Retry-After header"
+    )
+    hostile.add_argument(
+        "--next-page-cycle-to",
+        type=int,
+        metavar="PAGE",
+        help="the last page's next_page points back to PAGE (a cycle)",
+    )
+    hostile.add_argument(
+        "--total-records-offset",
+        type=int,
+        default=0,
+        metavar="N",
+        help="total_records lies by N (negative: fewer than exist)",
+    )
+    hostile.add_argument(
+        "--empty-page", type=int, metavar="PAGE", help="PAGE comes back with no records"
+    )
+    hostile.add_argument(
+        "--empty-page-times",
+        type=int,
+        default=1,
+        metavar="N",
+        help="...the first N times it is asked for (default 1)",
     )
     serve.set_defaults(func=_serve)
 

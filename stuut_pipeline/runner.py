@@ -7,13 +7,28 @@ the warehouse with the same function that feeds the assets' metadata.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import settings
-from .layout import checked_workflow_id
+from .layout import REPORT_INDEX_KEY, checked_workflow_id
+from .storage import DataLocation
 
 PIPELINE_TRIGGER_TAG = {"stuut/trigger": "cli"}
+HOST_TAG, PID_TAG = "stuut/host", "stuut/pid"
+PARTITION_TAG = "dagster/partition"
+#: How long a run waits for another run of the same workflow to finish before giving up.
+WAIT_FOR_WORKFLOW_SECONDS = 600.0
+
+
+class WorkflowBusyError(RuntimeError):
+    """Another run of the workflow is still in progress after the wait."""
 
 
 @dataclass
@@ -83,6 +98,84 @@ def latest_kpis(workflow_id: str) -> dict[str, float | int | str]:
         return {}
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, another user's
+    return True
+
+
+def release_dead_runs(instance) -> list[str]:
+    """Mark failed the runs of `stuut-pipeline run` on this host whose process is gone (kill -9,
+    OOM): they hold nothing any more. Returns their run ids."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    in_progress = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+    released = []
+    for run in instance.get_runs(RunsFilter(statuses=in_progress, tags=PIPELINE_TRIGGER_TAG)):
+        if run.tags.get(HOST_TAG) != socket.gethostname():
+            continue  # another machine's process: its daemon or operator decides
+        pid = int(run.tags.get(PID_TAG, "0") or 0)
+        if pid and not _process_alive(pid):
+            instance.report_run_failed(
+                run, f"process {pid} of `stuut-pipeline run` died (killed or out of memory)"
+            )
+            released.append(run.run_id)
+    return released
+
+
+def wait_for_workflow(instance, workflow_id: str, timeout: float, out) -> None:
+    """Wait until no other run of `workflow_id` is in progress (at most `timeout` seconds)."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    in_progress = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+    deadline = time.monotonic() + timeout
+    announced = False
+    while True:
+        release_dead_runs(instance)
+        holders = instance.get_runs(
+            RunsFilter(statuses=in_progress, tags={PARTITION_TAG: workflow_id})
+        )
+        if not holders:
+            return
+        holder = holders[0]
+        if time.monotonic() >= deadline:
+            raise WorkflowBusyError(
+                f"workflow {workflow_id} is held by run {holder.run_id} ({holder.status.value}),"
+                f" still in progress after {timeout:.0f} s: wait for it, or terminate it in the"
+                " web UI (Runs) and try again"
+            )
+        if not announced:
+            out(f"{workflow_id}: waiting for run {holder.run_id} of the same workflow to finish")
+            announced = True
+        time.sleep(1.0)
+
+
+@contextmanager
+def _sigterm_interrupts(received: list[int]) -> Iterator[None]:
+    """SIGTERM stops a run like Ctrl-C does (Dagster marks the interrupted run failed); the
+    signal is appended to `received`."""
+
+    def interrupt(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(result) -> bool:
+    """Whether Dagster stopped the run on an interrupt (Ctrl-C reaches its own handler)."""
+    failure = None if result.success else result.get_run_failure_event()
+    return bool(failure and "interrupted" in (failure.message or ""))
+
+
 def _outcome(result, workflow_id: str) -> WorkflowOutcome:  # result: ExecuteInProcessResult
     outcome = WorkflowOutcome(workflow_id, result.success, result.run_id)
     for event in result.get_asset_materialization_events():
@@ -105,9 +198,17 @@ def _outcome(result, workflow_id: str) -> WorkflowOutcome:  # result: ExecuteInP
 
 
 def run(
-    workflow_ids: Sequence[str] | None = None, *, out: Callable[[str], None] = print
+    workflow_ids: Sequence[str] | None = None,
+    *,
+    out: Callable[[str], None] = print,
+    wait_seconds: float = WAIT_FOR_WORKFLOW_SECONDS,
 ) -> list[WorkflowOutcome]:
-    """Materialise the whole graph for each workflow (discovered when none are given)."""
+    """Materialise the whole graph for each workflow (discovered when none are given).
+
+    Runs whose `stuut-pipeline run` process died are marked failed first; a workflow with a run
+    still in progress elsewhere is waited for (bounded; `WorkflowBusyError` names the run).
+    Ctrl-C or SIGTERM stops the run at once, marked failed, and raises KeyboardInterrupt.
+    """
     home = settings.dagster_home()
     import dagster as dg
 
@@ -122,21 +223,38 @@ def run(
     if new:
         out(f"registered {len(new)} new workflow partitions")
     instance = dg.DagsterInstance.get()
+    released = release_dead_runs(instance)
+    if released:
+        out(f"marked failed {len(released)} runs whose process had died: {', '.join(released)}")
     job = defs().resolve_job_def(PIPELINE_JOB_NAME)
+    tags = {**PIPELINE_TRIGGER_TAG, HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
     outcomes = []
     for workflow_id in workflow_ids:
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=workflow_id,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            tags=PIPELINE_TRIGGER_TAG,
-        )
+        wait_for_workflow(instance, workflow_id, wait_seconds, out)
+        received: list[int] = []
+        with _sigterm_interrupts(received):
+            result = job.execute_in_process(
+                instance=instance,
+                partition_key=workflow_id,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                tags=tags,
+            )
         outcome = _outcome(result, workflow_id)
         outcomes.append(outcome)
         out(summary_line(outcome))
-    out(f"outputs under {settings.data_location().uri()}; runs in the Dagster instance at {home}")
+        if received or _interrupted(result):
+            raise KeyboardInterrupt(f"run {result.run_id} of {workflow_id} was interrupted")
+    location = settings.data_location()
+    out(f"outputs under {location.uri()}; runs in the Dagster instance at {home}")
+    out(f"reports: {reports_uri(location)}")
     return outcomes
+
+
+def reports_uri(location: DataLocation) -> str:
+    """Where the index of the KPI reports is: a `file://` URL locally, else its `s3://` URI."""
+    uri = location.uri(REPORT_INDEX_KEY)
+    return Path(uri).as_uri() if location.is_local else uri
 
 
 def _kpi_line(o: WorkflowOutcome) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from stuut_pipeline import settings
 from stuut_pipeline.simulator import FaultConfig, StuutSimulator
 from stuut_pipeline.simulator.generator import CallGenerator, GeneratorConfig
 
@@ -39,3 +40,17 @@ def simulator(
     """A simulator of `calls` calls in `workflows` workflows; other generator knobs by keyword."""
     config = generator_config(seed=seed, n_workflows=workflows, **generator_overrides)
     return StuutSimulator(config, n_calls=calls, token=token, faults=faults)
+
+
+def use_embedded_simulator(monkeypatch, sim: settings.SimulatorSettings) -> None:
+    """Make the embedded simulator (the default API of every resource) serve `sim`."""
+    for name, value in {
+        settings.ENV_SIM_CALLS: sim.calls,
+        settings.ENV_SIM_WORKFLOWS: sim.workflows,
+        settings.ENV_SIM_SEED: sim.seed,
+        settings.ENV_SIM_SCHEMA_DRIFT: sim.schema_drift,
+        settings.ENV_SIM_STRING_AMOUNTS: sim.string_amounts,
+        settings.ENV_SIM_LATENCY_MS: sim.latency_ms,
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.delenv(settings.ENV_WAREHOUSE_PATH, raising=False)

@@ -19,7 +19,8 @@ MATCHES_CONTRACT = CheckSpec(
     " nullability); the primary key is never null and never repeated; every child row's"
     " `call_id` exists in `calls` of the same workflow; each call's `classification_count`,"
     " `task_count` and `invoice_count` equal its rows in the child tables, and each"
-    " classification's `task_count` its rows in `call_tasks`. Column"
+    " classification's `task_count` its rows in `call_tasks`; the four tables were written by"
+    " one run (`stuut.run_id` in each file's metadata). Column"
     " descriptions that drifted from the contract are reported in metadata only.",
     blocking=True,
 )
@@ -40,6 +41,7 @@ TABLE_CHECKS: dict[CheckSpec, tuple[str, ...]] = {
         "primary_key",
         "parent_key",
         "child_counts",
+        "same_run",
     ),
     NO_DRIFT: ("enum_values", "extra_fields"),
 }

@@ -9,14 +9,17 @@ Staged files are kept outside `parquet/` AND do not end in `.parquet`: no publis
 see one. Each batch is appended as row groups to one `ParquetWriter` per table, streaming to the
 location's filesystem (a local file, or an S3 multipart upload that becomes an object only when
 closed), encoded on a background thread (Arrow releases the GIL) while the caller flattens the
-next batch (memory: one batch encoding, one built). `publish()` places every staged file at its
-published key (local: `os.replace`; S3: a server-side copy) before it deletes anything old, so a
-reader sees the old or the new file of a table, never a partial one.
+next batch (memory: one batch encoding, one built). `publish()` writes a journal, places every
+staged file at its published key (local: `os.replace`; S3: a server-side copy), deletes anything
+old, then the journal: a reader sees the old or the new file of a table, never a partial one, and
+the next writer of the partition rolls an interrupted publish forward, so the four tables always
+come from one run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import uuid
 from pathlib import Path
 from types import TracebackType
 
@@ -34,16 +37,20 @@ from ..layout import (
 )
 from ..storage import (
     DataLocation,
+    FileJournal,
     PublishItem,
     as_location,
     clean_orphaned_staging,
     new_staging,
     publish_files,
+    recover_publish,
 )
 from .contract import TABLES
 from .flatten import DriftReport, FlatBatch
 
 STAGED_SUFFIX = ".parquet.staged"
+#: Key of the file metadata naming the run that wrote a table file (the four must agree).
+RUN_ID_KEY = "stuut.run_id"
 
 
 def published_files(partition: str) -> dict[str, str]:
@@ -55,8 +62,10 @@ class PartitionWriter:
     """Writes one partition of every table to staging, then publishes it atomically.
 
     Use as a context manager: leaving the block by an exception, or without `publish()`, aborts
-    (staging deleted, published files untouched). Creating one removes the staging that killed
-    runs of this partition left behind.
+    (staging deleted, published files untouched). Creating one first finishes a publish of this
+    partition that a kill interrupted (its journal), then removes the staging that killed runs
+    left behind: the four published tables always come from one run (`RUN_ID_KEY` in each
+    file's metadata names it).
 
         with PartitionWriter(location, "otwfl_abc") as writer:
             for batch in batches:
@@ -70,14 +79,18 @@ class PartitionWriter:
         location: DataLocation | Path | str,
         partition: str,
         *,
+        run_id: str | None = None,
         compression: str = "zstd",
         compression_level: int | None = None,
     ) -> None:
         self.partition = checked_workflow_id(partition)
         self.location = as_location(location)
-        label = staging_label("tables", partition)
-        clean_orphaned_staging(self.location, label)
-        self.staging = new_staging(self.location, label)
+        self.run_id = run_id or uuid.uuid4().hex
+        self._label = staging_label("tables", partition)
+        #: what an interrupted publish of this partition was rolled forward to (None: nothing)
+        self.recovered = recover_publish(self.location, self._label)
+        clean_orphaned_staging(self.location, self._label)
+        self.staging = new_staging(self.location, self._label)
         self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.drift = DriftReport()
         self.state = "open"
@@ -127,6 +140,7 @@ class PartitionWriter:
             self._worker.close()
             with self.location.errors(f"writing {self.location.uri(self.staging.key)}"):
                 for writer in self._writers.values():
+                    writer.add_key_value_metadata({RUN_ID_KEY: self.run_id})
                     writer.close()
                 for stream in self._streams:
                     stream.close()  # on S3: completes the upload, the object appears
@@ -141,7 +155,10 @@ class PartitionWriter:
             PublishItem(source, f"{table_dir(name)}/{partition_dir(self.partition)}", PART_FILE)
             for name, source in staged.items()
         ]
-        finals = publish_files(self.location, items)
+        # the journal lets the next run finish a publish a kill cut between two placements
+        finals = publish_files(
+            self.location, items, journal=FileJournal(self.location, self._label)
+        )
         self.state = "published"
         return dict(zip(staged, finals, strict=True))
 

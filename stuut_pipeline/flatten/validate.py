@@ -2,11 +2,11 @@
 
 Blocking: files present, schema equal to the contract (names, order, types, nullability),
 primary keys unique and not null, every child row's `call_id` in `calls`, child counts of
-`calls` equal to the child tables' rows, each classification's `task_count` equal to its
-`call_tasks` rows. Warnings: values outside the allowed enums, rows with `extra_fields`, field
-descriptions that differ from the contract. Queries run in DuckDB with a memory limit (spilling
-to disk beyond it). Results are plain dataclasses (the Dagster layer maps them to
-AssetCheckResults).
+`calls` equal to the child tables' rows, the four files written by one run, each
+classification's `task_count` equal to its `call_tasks` rows. Warnings: values outside the
+allowed enums, rows with `extra_fields`, field descriptions that differ from the contract.
+Queries run in DuckDB with a memory limit (spilling to disk beyond it). Results are plain
+dataclasses (the Dagster layer maps them to AssetCheckResults).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from ..storage import DataLocation, as_location, file_dataset
 from .contract import PARENT_KEY, TABLES, TableContract
-from .parquet_io import published_files
+from .parquet_io import RUN_ID_KEY, published_files
 
 Severity = Literal["blocking", "warn"]
 
@@ -291,13 +291,32 @@ def _extra_fields(db: _Db, table: TableContract, examples: int) -> CheckResult:
     )
 
 
-def _read_schema(location: DataLocation, key: str):
-    """The Parquet schema of `key`, or None when there is no such file."""
+def _read_footer(location: DataLocation, key: str):
+    """The Arrow schema of the Parquet file `key` and the run that wrote it; None if missing."""
     try:
         with location.open_input_file(key) as src:
-            return pq.read_schema(src)
+            parquet = pq.ParquetFile(src)
+            run = (parquet.metadata.metadata or {}).get(RUN_ID_KEY.encode())
+            return parquet.schema_arrow, run.decode() if run else None
     except FileNotFoundError:
         return None
+
+
+def _same_run(runs: Mapping[str, str | None]) -> CheckResult:
+    """The four tables of a partition were written by one run (never a mix of two publishes)."""
+    distinct = sorted({str(r) for r in runs.values()})
+    return CheckResult(
+        "calls.same_run",
+        "calls",
+        len(distinct) <= 1,
+        "blocking",
+        "the four tables were written by one run"
+        if len(distinct) <= 1
+        else f"the tables come from {len(distinct)} different runs: "
+        + ", ".join(f"{name}={run}" for name, run in runs.items()),
+        {"runs": len(distinct)},
+        [f"{name}={run}" for name, run in runs.items()] if len(distinct) > 1 else [],
+    )
 
 
 def validate_partition(
@@ -312,14 +331,16 @@ def validate_partition(
     loc = as_location(location)
     checks: list[CheckResult] = []
     present: dict[str, str] = {}
+    runs: dict[str, str | None] = {}
     for name, table in TABLES.items():
         key = files.get(name)
-        schema = _read_schema(loc, key) if key is not None else None
-        if schema is None:
+        footer = _read_footer(loc, key) if key is not None else None
+        if footer is None:
             checks.append(
                 CheckResult(f"{name}.file", name, False, "blocking", f"no file for {name}")
             )
             continue
+        schema, runs[name] = footer
         schema_checks = _schema_checks(table, schema)
         checks += schema_checks
         if schema_checks[0].passed:
@@ -337,6 +358,7 @@ def validate_partition(
             checks.append(_enum_values(db, table))
             checks.append(_extra_fields(db, table, max_examples))
         if set(present) == set(TABLES):
+            checks.append(_same_run(runs))
             checks.append(_child_counts(db, max_examples))
             checks.append(_task_counts(db, max_examples))
     finally:

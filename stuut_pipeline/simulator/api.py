@@ -11,7 +11,7 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -29,6 +29,18 @@ class Disconnect(Exception):
     """Raised by `handle()` when the injected fault is a dropped connection."""
 
 
+class Reset(Exception):
+    """Raised by `handle()` when the injected fault is a connection reset part-way through the
+    body: `partial` is what was sent before the reset."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        super().__init__("connection reset by peer")
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.partial = body[: len(body) // 2]
+
+
 @dataclass
 class SimResponse:
     """What the endpoint answers."""
@@ -36,12 +48,29 @@ class SimResponse:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    trickle: tuple[float, int] | None = None  # (delay between chunks, chunk size): sent slowly
+
+    def chunks(self) -> Iterator[bytes]:
+        """The body as sent: whole, or trickled in chunks with a pause before each."""
+        if self.trickle is None:
+            yield self.body
+            return
+        delay, size = self.trickle
+        for start in range(0, len(self.body), size):
+            time.sleep(delay)
+            yield self.body[start : start + size]
 
 
 def _json(status: int, payload: object, headers: dict[str, str] | None = None) -> SimResponse:
     return SimResponse(
         status, orjson.dumps(payload), {"content-type": "application/json", **(headers or {})}
     )
+
+
+_HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+    b"<body><h1>502 Bad Gateway</h1><p>The upstream server is unavailable.</p></body></html>"
+)
 
 
 def _enum_msg(allowed: Sequence[str]) -> str:
@@ -106,19 +135,28 @@ class StuutSimulator:
         if fault == "disconnect":
             raise Disconnect()
         if fault == "429":
-            return _json(
-                429,
-                {"detail": "Too Many Requests"},
-                {"retry-after": f"{self.faults.retry_after_s:g}"},
+            retry = (
+                {}
+                if self.faults.omit_retry_after
+                else {"retry-after": f"{self.faults.retry_after_s:g}"}
             )
+            return _json(429, {"detail": "Too Many Requests"}, retry)
         if fault == "500":
             return _json(500, {"detail": "Internal Server Error"})
+        if fault == "html":
+            return SimResponse(200, _HTML_PAGE, {"content-type": "text/html; charset=utf-8"})
         if drift:
             self.store.insert_new(drift)
         calls = self.store.select(flt)
         total = len(calls)
         chunk = calls[page * limit : (page + 1) * limit]
         next_page = page + 1 if (page + 1) * limit < total else None
+        if next_page is None and chunk and self.faults.next_page_cycle_to is not None:
+            next_page = self.faults.next_page_cycle_to
+            self._count("next_page_cycle")
+        if page == self.faults.empty_page and self._take_empty_page():
+            chunk = []
+        total = max(0, total + self.faults.total_records_offset)
         body = b"".join(
             (
                 b'{"data":[',
@@ -129,7 +167,24 @@ class StuutSimulator:
         )
         if fault == "malformed":
             body = body[: max(1, len(body) // 2)]
-        return SimResponse(200, body, {"content-type": "application/json"})
+        headers = {"content-type": "application/json"}
+        if fault == "reset":
+            raise Reset(200, headers, body)
+        if fault == "trickle":
+            trickle = (self.faults.trickle_delay_s, self.faults.trickle_chunk_bytes)
+            return SimResponse(200, body, headers, trickle)
+        return SimResponse(200, body, headers)
+
+    def _count(self, fault: str) -> None:
+        with self._lock:
+            self.faults_injected[fault] += 1
+
+    def _take_empty_page(self) -> bool:
+        with self._lock:
+            if self.faults_injected["empty_page"] >= self.faults.empty_page_times:
+                return False
+            self.faults_injected["empty_page"] += 1
+            return True
 
     def _draw(self, page: int, workflow: str | None) -> tuple[str | None, str | None]:
         """The fault of this request, and the workflow to insert a new call into (drift)."""
@@ -143,6 +198,9 @@ class StuutSimulator:
                 ("500", f.rate_500),
                 ("malformed", f.rate_malformed),
                 ("disconnect", f.rate_disconnect),
+                ("html", f.rate_html),
+                ("reset", f.rate_reset),
+                ("trickle", f.rate_trickle),
             ):
                 if roll < rate:
                     fault = name

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import socket
+import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from .api import Disconnect, StuutSimulator
+from .api import Disconnect, Reset, StuutSimulator
 
 log = logging.getLogger("stuut_pipeline.simulator")
 
@@ -33,12 +35,30 @@ def _handler_for(simulator: StuutSimulator) -> type[BaseHTTPRequestHandler]:
             except Disconnect:
                 self.close_connection = True
                 return
-            self.send_response(answer.status)
-            for key, value in answer.headers.items():
+            except Reset as reset:
+                self._head(reset.status, reset.headers, len(reset.body))
+                self.wfile.write(reset.partial)
+                self.wfile.flush()
+                # SO_LINGER 0: close() sends an RST, the peer reads "connection reset by peer".
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.close_connection = True
+                return
+            self._head(answer.status, answer.headers, len(answer.body))
+            try:
+                for chunk in answer.chunks():
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+            except OSError:  # the client gave up on a trickled body
+                self.close_connection = True
+
+        def _head(self, status: int, headers: dict[str, str], length: int) -> None:
+            self.send_response(status)
+            for key, value in headers.items():
                 self.send_header(key, value)
-            self.send_header("content-length", str(len(answer.body)))
+            self.send_header("content-length", str(length))
             self.end_headers()
-            self.wfile.write(answer.body)
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             log.debug("%s " + format, self.address_string(), *args)

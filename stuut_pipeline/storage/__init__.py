@@ -11,6 +11,7 @@ from .errors import (
 from .location import DataLocation, S3Options, as_location, check_key, glob_match
 from .publish import (
     STAGING_PREFIX,
+    FileJournal,
     PublishItem,
     PublishJournal,
     Staging,
@@ -20,12 +21,14 @@ from .publish import (
     orphaned_staging,
     publish_file,
     publish_files,
+    recover_publish,
 )
 
 __all__ = [
     "PARTITION_COLUMN",
     "STAGING_PREFIX",
     "DataLocation",
+    "FileJournal",
     "PublishItem",
     "PublishJournal",
     "S3Options",
@@ -46,5 +49,6 @@ __all__ = [
     "orphaned_staging",
     "publish_file",
     "publish_files",
+    "recover_publish",
     "register_location",
 ]

@@ -17,6 +17,7 @@ at the price of a moment where both the old and the new object are listed.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import uuid
@@ -157,6 +158,65 @@ def publish_files(
     if journal:
         journal.done(items)
     return finals
+
+
+class FileJournal:
+    """A `PublishJournal` kept as one small object beside the staging (`.staging/<name>.json`).
+
+    Written before the first file is placed and deleted once the publish is done, it lets
+    `recover_publish` finish (roll forward) a publish that a kill interrupted, so that a
+    partition's files always come from one publish.
+    """
+
+    def __init__(self, location: DataLocation, name: str) -> None:
+        self.location = location
+        self.key = journal_key(name)
+
+    def begin(self, items: Sequence[PublishItem]) -> None:
+        """Record what is about to be placed (the staged files are complete by now)."""
+        doc = {"items": [[i.staged_key, i.target_dir, i.name] for i in items]}
+        self.location.write_bytes(self.key, json.dumps(doc).encode())
+        if self.location.is_local:
+            fsync_path(self.location.path(self.key))
+
+    def placed(self, items: Sequence[PublishItem]) -> None:
+        """Nothing to record: recovery places again whatever is still staged."""
+
+    def done(self, items: Sequence[PublishItem]) -> None:
+        """The publish is complete: forget it."""
+        self.location.delete(self.key)
+
+
+def journal_key(name: str) -> str:
+    """Where the journal `name` lives (directly under `.staging/`, outside any staging dir)."""
+    return f"{STAGING_PREFIX}/journal-{_check_label(name)}.json"
+
+
+def recover_publish(location: DataLocation, name: str) -> list[str] | None:
+    """Finish the publish that the journal `name` records, if a kill interrupted it.
+
+    Every item still staged is placed (again: placing is idempotent), then each partition is
+    pruned and the staging removed. A journal cut short by the kill (before anything was placed)
+    is dropped. Returns the final keys rolled forward, or None when there was nothing to do.
+    Call it at the start of a partition's run, before `clean_orphaned_staging`.
+    """
+    key = journal_key(name)
+    if not location.exists(key):
+        return None
+    try:
+        items = [PublishItem(*item) for item in json.loads(location.read_bytes(key))["items"]]
+    except (ValueError, KeyError, TypeError):
+        location.delete(key)  # written partly: the kill came before the first placement
+        return None
+    for item in items:
+        if location.exists(item.staged_key):
+            _place(location, item)
+    for item in items:
+        _prune(location, item)
+    for staging_dir in sorted({_staging_dir_of(item.staged_key) for item in items}):
+        location.delete_tree(staging_dir)
+    location.delete(key)
+    return [item.final_key for item in items]
 
 
 def publish_file(

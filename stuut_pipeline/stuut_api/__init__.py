@@ -6,6 +6,7 @@ from .errors import (
     StuutApiError,
     StuutAuthError,
     StuutNotFoundError,
+    StuutPagingError,
     StuutRequestRejected,
     StuutRetriesExhausted,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "StuutAuthError",
     "StuutClient",
     "StuutNotFoundError",
+    "StuutPagingError",
     "StuutRequestRejected",
     "StuutRetriesExhausted",
 ]

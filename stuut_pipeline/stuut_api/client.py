@@ -26,6 +26,7 @@ from .errors import (
     StuutApiError,
     StuutAuthError,
     StuutNotFoundError,
+    StuutPagingError,
     StuutRequestRejected,
     StuutRetriesExhausted,
 )
@@ -170,6 +171,17 @@ def _parse_retry_after(value: str | None) -> float | None:
         return None
 
 
+class _TooSlow(Exception):
+    """A response body still incomplete at the request's deadline (trickled)."""
+
+
+def _describe_body(response: httpx.Response) -> str:
+    """What was received instead of the JSON envelope: type, size and how it starts."""
+    kind = response.headers.get("content-type", "no content-type")
+    start = response.content[:80].decode("utf-8", "replace")
+    return f"{len(response.content)} bytes of {kind!r} starting {start!r}"
+
+
 def _detail(response: httpx.Response) -> object:
     try:
         return response.json().get("detail")
@@ -185,6 +197,10 @@ class StuutClient:
     arrive, so a whole workflow is never held in memory. Transient faults (429, 5xx, timeouts,
     connection errors, malformed bodies) are retried with exponential backoff and jitter, honouring
     `Retry-After` up to `retry_after_cap` seconds; 401/403/404/422 raise at once.
+
+    Every request is bounded: `timeout` bounds connecting and each read, `deadline` (default twice
+    `timeout`) the whole response, so a body trickled byte by byte cannot hold a fetch; a
+    `next_page` that does not advance raises `StuutPagingError` instead of looping.
     """
 
     def __init__(
@@ -196,6 +212,7 @@ class StuutClient:
         concurrency: int = 4,
         max_attempts: int = 6,
         timeout: float = 60.0,
+        deadline: float | None = None,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
         retry_after_cap: float = 60.0,
@@ -215,6 +232,7 @@ class StuutClient:
                 " (or unset STUUT_API_BASE_URL to use the embedded simulator)"
             )
         self.base_url = base_url.rstrip("/")
+        self.deadline = 2 * timeout if deadline is None else deadline
         self.concurrency = concurrency
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
@@ -276,9 +294,11 @@ class StuutClient:
         for attempt in range(1, self.max_attempts + 1):
             retry_after: float | None = None
             try:
-                response = self._http.get(CALLS_PATH, params=params)
+                response = self._request(params)
             except httpx.TimeoutException as exc:
                 last = f"timeout ({type(exc).__name__})"
+            except _TooSlow as exc:
+                last = str(exc)
             except httpx.TransportError as exc:
                 last = f"connection error ({type(exc).__name__})"
             else:
@@ -286,9 +306,15 @@ class StuutClient:
                 if status == 200:
                     body = response.content
                     try:
-                        return _PageResult(page, _envelope_decoder.decode(body), len(body), reasons)
+                        envelope = _envelope_decoder.decode(body)
                     except msgspec.DecodeError as exc:
-                        last = f"malformed response body ({self._scrub(str(exc))[:120]})"
+                        last = (
+                            f"malformed response body ({self._scrub(_describe_body(response))}:"
+                            f" {self._scrub(str(exc))[:120]})"
+                        )
+                    else:
+                        self._check_next_page(query, page, envelope)
+                        return _PageResult(page, envelope, len(body), reasons)
                 elif status in (401, 403):
                     raise StuutAuthError(
                         f"HTTP {status} from {self.base_url}{CALLS_PATH}: the API token was refused"
@@ -332,6 +358,31 @@ class StuutClient:
             attempts=self.max_attempts,
             last_status=last,
         )
+
+    def _request(self, params: Any) -> httpx.Response:
+        """One GET, its body read whole within `deadline` seconds (each read within `timeout`)."""
+        started = time.monotonic()
+        with self._http.stream("GET", CALLS_PATH, params=params) as response:
+            chunks: list[bytes] = []
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                if time.monotonic() - started > self.deadline:
+                    raise _TooSlow(
+                        f"body too slow (not whole after the {self.deadline:g}s deadline)"
+                    )
+            response._content = b"".join(chunks)  # what response.read() would have set
+        return response
+
+    def _check_next_page(self, query: CallsQuery, page: int, envelope: _Envelope) -> None:
+        next_page = envelope.next_page
+        if next_page is not None and next_page <= page:
+            raise StuutPagingError(
+                f"GET {CALLS_PATH} page {page} ({query.describe()}) says next_page={next_page},"
+                " which does not advance: the API's paging cycles. Stopped instead of looping;"
+                " report this to Stuut.",
+                page=page,
+                next_page=next_page,
+            )
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -397,6 +448,15 @@ class CallsFetch(Generic[R]):
                     report.passes,
                     total,
                 )
+            if report.total_records is not None and len(seen) != report.total_records:
+                log.warning(
+                    "%s: %d unique calls but total_records=%d after %d passes: not reconciled"
+                    " (the API's total_records or pages are inconsistent)",
+                    self.query.describe(),
+                    len(seen),
+                    report.total_records,
+                    report.passes,
+                )
         finally:
             report.records = len(seen)
             report.total_records_matched = (
@@ -421,11 +481,16 @@ class CallsFetch(Generic[R]):
         New calls usually land on the first pages, so this stops early; whatever the sort order,
         it ends at the last page at worst."""
         page: int | None = 0
+        empty_before = False
         while page is not None:
             result = self.client._get_page(self.query, page)
             yield result
-            if not result.envelope.data or len(seen) >= result.envelope.total_records:
+            if len(seen) >= result.envelope.total_records:
                 return
+            empty = not result.envelope.data
+            if empty and empty_before:  # two empty pages running: past the end, whatever
+                return  # total_records and next_page say
+            empty_before = empty
             page = result.envelope.next_page
 
     def _pass(self) -> Iterator[_PageResult]:
@@ -443,6 +508,10 @@ class CallsFetch(Generic[R]):
             return
         n_pages = max(1, math.ceil(first.envelope.total_records / query.limit))
         planned = iter(range(first.envelope.next_page, n_pages))
+        # Two empty pages running mean the end of the data, whatever total_records claims: pages
+        # after them are not asked for (a total_records of 10**9 must not mean 5 million requests).
+        empty_pages: set[int] = set()
+        end: list[int] = []  # the first page of two empty pages running, once seen
         tail: _PageResult = first
         finished: queue.SimpleQueue[Future[_PageResult]] = queue.SimpleQueue()
         pool = ThreadPoolExecutor(max_workers=client.concurrency, thread_name_prefix="stuut-page")
@@ -453,7 +522,7 @@ class CallsFetch(Generic[R]):
                 nonlocal outstanding
                 while outstanding < client.concurrency + client.prefetch:
                     number = next(planned, None)
-                    if number is None:
+                    if number is None or end and number > end[0]:
                         return
                     pool.submit(client._get_page, query, number).add_done_callback(finished.put)
                     outstanding += 1
@@ -462,8 +531,14 @@ class CallsFetch(Generic[R]):
             while outstanding:
                 future = finished.get()
                 outstanding -= 1
-                submit_more()
                 result = future.result()
+                if not result.envelope.data:
+                    number = result.number
+                    empty_pages.add(number)
+                    for start in (number - 1, number):
+                        if start in empty_pages and start + 1 in empty_pages:
+                            end[:] = [min([start, *end])]
+                submit_more()
                 if result.number > tail.number:
                     tail = result
                 yield result

@@ -35,3 +35,13 @@ class StuutRetriesExhausted(StuutApiError):
         self.page = page
         self.attempts = attempts
         self.last_status = last_status
+
+
+class StuutPagingError(StuutApiError):
+    """The API's paging is inconsistent (a `next_page` that does not advance: a cycle). Not
+    retried: following it would never end."""
+
+    def __init__(self, message: str, *, page: int, next_page: int) -> None:
+        super().__init__(message)
+        self.page = page
+        self.next_page = next_page

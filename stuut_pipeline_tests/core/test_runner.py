@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import dagster as dg
 import pytest
 
-from stuut_pipeline import runner
+from stuut_pipeline import runner, settings
 from stuut_pipeline import warehouse as wh
 from stuut_pipeline.layout import InvalidWorkflowIdError
 from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
@@ -69,6 +72,14 @@ def test_run_one_workflow_matches_the_simulators_records(sim) -> None:
     assert f"KPIs {outcome.kpis['latest_week']} ({weeks.count(latest)} calls): connect " in kpi_line
     assert lines[0] == "registered 1 new workflow partitions"
     assert dg.DagsterInstance.get().get_dynamic_partitions("workflow") == [workflow]
+
+    # The last line says where the reports are: a file:// URL of the index, which exists.
+    assert lines[-2].startswith("outputs under ")
+    assert lines[-1].startswith("reports: file://")
+    url = urlsplit(lines[-1].removeprefix("reports: "))
+    index = Path(url2pathname(url.path))
+    assert index == settings.data_dir() / "reports" / "index" / "index.html"
+    assert index.is_file() and workflow in index.read_text()
 
 
 def test_a_failed_run_names_its_failed_steps(sim, monkeypatch) -> None:

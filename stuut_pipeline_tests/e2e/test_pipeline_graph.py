@@ -18,6 +18,7 @@ from stuut_pipeline.defs.resources import StorageResource
 from stuut_pipeline.flatten.contract import TABLES
 from stuut_pipeline.layout import mart_key, raw_calls_key, table_key
 from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
+from stuut_pipeline_tests import factories
 
 from ..reference import EXPECTED, ROLLUP_NAMES, compare, keyed
 
@@ -40,15 +41,7 @@ def _storage(kind: str, tmp_path_factory, request) -> StorageResource:
 def _run_graph(storage: StorageResource):
     """Both workflows' runs of the whole job on a fresh instance, writing to `storage`."""
     monkeypatch = pytest.MonkeyPatch()
-    for name, value in {
-        "STUUT_SIM_CALLS": SIM.calls,
-        "STUUT_SIM_WORKFLOWS": SIM.workflows,
-        "STUUT_SIM_SEED": SIM.seed,
-        "STUUT_SIM_SCHEMA_DRIFT": SIM.schema_drift,
-        "STUUT_SIM_STRING_AMOUNTS": SIM.string_amounts,
-    }.items():
-        monkeypatch.setenv(name, str(value))
-    monkeypatch.delenv("STUUT_WAREHOUSE_PATH", raising=False)
+    factories.use_embedded_simulator(monkeypatch, SIM)
     sim = embedded_simulator(SIM)
     workflows = sim.store.workflow_ids()[:2]
     job = defs().resolve_job_def(PIPELINE_JOB_NAME)

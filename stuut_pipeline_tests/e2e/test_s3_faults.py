@@ -7,7 +7,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -26,9 +25,8 @@ from stuut_pipeline.layout import STAGING_DIR, raw_calls_key, table_key
 from stuut_pipeline.storage import DataLocation
 
 from .. import factories
+from ..processes import CLI, start_run, wait_started
 from ..servers.fixtures import s3_options
-
-CLI = str(Path(sys.executable).with_name("stuut-pipeline"))
 
 
 def _prefix_url(server) -> str:
@@ -89,7 +87,7 @@ def _cli_env(seaweedfs, url: str, calls: int, tmp_path: Path) -> dict[str, str]:
         STUUT_AUTOMATION_DEFAULT="stopped",
         STUUT_SIM_CALLS=str(calls),
         STUUT_SIM_WORKFLOWS="2",
-        STUUT_SIM_LATENCY_MS="300",  # a slow API: the ingest lasts long enough to be killed in
+        STUUT_SIM_LATENCY_MS="1000",  # a slow API: the fetch lasts long enough to be killed in
     )
 
 
@@ -111,10 +109,7 @@ def test_a_run_killed_mid_ingest_leaves_the_previous_objects(seaweedfs, tmp_path
     workflow = factories.simulator(calls=old_calls, workflows=2).store.workflow_ids()[0]
     assert factories.simulator(calls=new_calls, workflows=2).store.workflow_ids()[0] == workflow
     old_env = _cli_env(seaweedfs, url, old_calls, tmp_path)
-    assert _run(old_env, workflow, tmp_path).returncode == 0  # creates the instance too
-    started = time.monotonic()
-    first = _run(old_env, workflow, tmp_path)
-    one_run = time.monotonic() - started  # the refresh holds 8x the calls: it takes longer
+    first = _run({**old_env, "STUUT_SIM_LATENCY_MS": "0"}, workflow, tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
     before = _published(location, workflow)
     published_keys = location.list_files(pattern="parquet/*/*/*.parquet")
@@ -123,16 +118,11 @@ def test_a_run_killed_mid_ingest_leaves_the_previous_objects(seaweedfs, tmp_path
     rng = random.Random(11)
     states = []
     for trial in range(3):
-        proc = subprocess.Popen(
-            [CLI, "run", "--workflow", workflow],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        proc = start_run(env, workflow, tmp_path)
         try:
-            time.sleep(rng.uniform(0.5, 1.0) * one_run)  # start-up done, fetching or flattening
+            wait_started(env["DAGSTER_HOME"], proc)
+            # the fetch of the slow API takes several seconds: kill inside it, at random
+            time.sleep(rng.uniform(0.5, 2.5))
             assert proc.poll() is None, f"trial {trial}: the refresh ended before the kill"
             os.killpg(proc.pid, signal.SIGKILL)
         finally:

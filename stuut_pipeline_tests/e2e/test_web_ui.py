@@ -16,6 +16,7 @@ from stuut_pipeline.flatten import TABLES
 from stuut_pipeline.settings import PROJECT_ROOT
 
 from .. import factories
+from .static_page import CHROMIUM_ARGS
 from .web_ui import DagsterUI, start_dagster_ui
 
 SIM_ENV = {"STUUT_SIM_CALLS": "160", "STUUT_SIM_WORKFLOWS": "4", "STUUT_SIM_SEED": "5"}
@@ -250,15 +251,7 @@ def test_browser_shows_the_asset_graph_and_an_asset_page(ui: DagsterUI, backfill
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            args=[a for a in CHROMIUM_ARGS if a != "--headless"],
         )
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})

@@ -15,7 +15,7 @@ import httpx
 
 from stuut_pipeline.settings import PROJECT_ROOT
 
-from ..servers.ports import free_port
+from ..servers.ports import free_port, graphql_post
 
 LOCATION = "stuut_pipeline"
 REPOSITORY = "__repository__"
@@ -33,14 +33,7 @@ class DagsterUI:
 
     def graphql(self, query: str, **variables: object) -> dict:
         """Run one GraphQL query; raise on transport or GraphQL errors."""
-        response = httpx.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables}, timeout=60
-        )
-        response.raise_for_status()
-        body = response.json()
-        if body.get("errors"):
-            raise AssertionError(f"GraphQL errors: {body['errors']}")
-        return body["data"]
+        return graphql_post(self.url, query, variables)
 
     @property
     def repository_selector(self) -> dict:

@@ -11,7 +11,7 @@ import pytest
 
 from stuut_pipeline.flatten.contract import TABLES
 from stuut_pipeline.flatten.flatten import FlatBatch, flatten_raw
-from stuut_pipeline.flatten.parquet_io import PartitionWriter
+from stuut_pipeline.flatten.parquet_io import RUN_ID_KEY, PartitionWriter
 from stuut_pipeline.flatten.validate import validate_partition, validate_published
 
 from .. import factories
@@ -172,7 +172,11 @@ def test_changed_descriptions_only_warn(root: Path) -> None:
         f.with_metadata({"description": "old text"}) if f.name == "summary" else f
         for f in table.schema
     ]
-    pq.write_table(table.cast(pa.schema(fields, metadata=table.schema.metadata)), files["calls"])
+    run_id = pq.ParquetFile(files["calls"]).metadata.metadata[RUN_ID_KEY.encode()]
+    changed = table.cast(pa.schema(fields, metadata=table.schema.metadata))
+    with pq.ParquetWriter(files["calls"], changed.schema) as writer:  # the same run's file
+        writer.write_table(changed)
+        writer.add_key_value_metadata({RUN_ID_KEY: run_id.decode()})
     report = validate_files(root, files)
     assert report.passed
     docs = report.check("calls.schema_docs")

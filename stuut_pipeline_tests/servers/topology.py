@@ -29,7 +29,7 @@ import yaml
 
 from stuut_pipeline.settings import PROJECT_ROOT
 
-from .ports import free_port
+from .ports import free_port, graphql_post
 
 LOCATION = "stuut_pipeline"
 REPOSITORY = "__repository__"
@@ -129,14 +129,7 @@ class Topology:
 
     def graphql(self, query: str, **variables: object) -> dict:
         """Run one GraphQL query on the webserver; raise on transport or GraphQL errors."""
-        response = httpx.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables}, timeout=60
-        )
-        response.raise_for_status()
-        body = response.json()
-        if body.get("errors"):
-            raise AssertionError(f"GraphQL errors: {body['errors']}")
-        return body["data"]
+        return graphql_post(self.url, query, variables)
 
     def add_partitions(self, keys: list[str], partitions_def: str = "workflow") -> None:
         """Register dynamic partitions through GraphQL (`addDynamicPartition`)."""
