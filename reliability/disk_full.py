@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -131,7 +130,6 @@ def run(root: Path, sizes: tuple[int, int] = (BASE_CALLS, REFRESH_CALLS)) -> h.R
         return result
     finally:
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True, timeout=60)
-        shutil.rmtree(root / "small.img", ignore_errors=True)
         (root / "small.img").unlink(missing_ok=True)
 
 
