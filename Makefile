@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 CHROMIUM := /usr/bin/chromium
 DEPLOY_STAMP := $(VENV)/.installed-deploy
 
-.PHONY: install run test ui lint format bench bench-quick browser deploy-deps postgres redis docs bench-distributed
+.PHONY: install run test ui lint format bench bench-quick browser deploy-deps postgres redis docs bench-distributed reliability
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,3 +83,6 @@ bench-distributed: deploy-deps postgres redis  ## Celery topology backfill vs `s
 bench-quick: install  ## a smoke check of the benchmarks (~2-3 min)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python benchmarks/run.py --quick
+
+reliability: install  ## the reliability suite at full size (kill -9, disk full, readers): RELIABILITY.md
+	$(BIN)/python -m reliability

@@ -1,0 +1,91 @@
+"""kill -9 during a refresh: SIGKILL the whole `stuut-pipeline run` at a random moment.
+
+A first version of one workflow is published (small), then each trial starts a refresh of the
+same workflow with more calls (a slow embedded API, so kills land mid-fetch as well as during the
+flattening, the rollups and the report) and kills its process group at a moment drawn uniformly
+over the measured duration of one refresh. After each kill the data is checked as a reader would.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+from . import helpers as h
+
+BASE_CALLS = 300
+REFRESH_CALLS = 2400
+LATENCY_MS = 200
+
+
+def run(
+    root: Path, trials: int, sizes: tuple[int, int] = (BASE_CALLS, REFRESH_CALLS), seed: int = 13
+) -> h.Result:
+    result = h.Result("kill -9 during a refresh (ingest, rollups)")
+    rng = random.Random(seed)
+    base_calls, refresh_calls = sizes
+    ids = h.workflow_ids_for(base_calls)
+    if ids != h.workflow_ids_for(refresh_calls):
+        raise RuntimeError("the simulator's workflow ids differ between the two sizes")
+    workflow = ids[0]
+
+    # The complete newer version, and the duration of one refresh, from an undisturbed run.
+    ref = h.Sandbox.create(root / "reference")
+    h.require_ok(h.run_pipeline(ref.env(base_calls), [workflow]), "first version")
+    sandbox = h.Sandbox.create(root / "trials")
+    shutil.copytree(ref.data, sandbox.data, dirs_exist_ok=True)
+    refresh = h.require_ok(
+        h.run_pipeline(ref.env(refresh_calls, latency_ms=LATENCY_MS), [workflow]), "refresh"
+    )
+    newer = h.snapshot(ref.data)
+    duration = refresh.seconds
+    result.notes.append(
+        f"one refresh takes {duration:.1f} s; kills uniform over [0, {duration:.1f}] s"
+    )
+
+    env = sandbox.env(refresh_calls, latency_ms=LATENCY_MS)
+    one_run = finished_early = landed_in_ingest = 0
+    for trial in range(trials):
+        previous = h.snapshot(sandbox.data)
+        finished, _ = h.run_and_kill(env, [workflow], h.uniform(rng, duration), root / "kill.log")
+        finished_early += finished
+        verdict = h.judge(sandbox.data, previous, newer)
+        result.partial_visible += verdict.partial_visible
+        result.rows_lost += verdict.rows_lost
+        result.notes += [f"trial {trial}: {p}" for p in verdict.problems]
+        consistent, why = h.tables_from_one_run(sandbox.data, workflow)
+        one_run += consistent
+        if not consistent:
+            result.notes.append(f"trial {trial}: tables from different runs: {why}")
+        calls_key = f"parquet/calls/workflow_id={workflow}/part-0.parquet"
+        try:
+            landed_in_ingest += h.read_content(sandbox.data, calls_key) != newer[calls_key]
+        except h.Unreadable:
+            landed_in_ingest += 1
+        result.trials += 1
+
+    final = h.run_pipeline(env, [workflow])
+    orphans = h.staging_orphans(sandbox.data)
+    final_ok = final.returncode == 0
+    if not final_ok:
+        result.notes.append(
+            f"final run failed: {h.summary_lines(final.output) or final.output[-500:]}"
+        )
+    if orphans:
+        result.notes.append(f"orphaned staging after the final run: {', '.join(orphans)}")
+    after = h.judge(sandbox.data, {}, newer)
+    if after.partial_visible or set(h.published_keys(sandbox.data)) != set(newer):
+        result.notes.append(f"final state is not the complete newer version: {after.problems}")
+        final_ok = False
+    result.notes.insert(
+        0,
+        f"tables from one run: {one_run}/{trials}; kills before the tables were refreshed:"
+        f" {landed_in_ingest}/{trials}; runs that finished before their kill: {finished_early}",
+    )
+    result.tables_from_one_run = (one_run, trials)
+    result.survived = (
+        result.partial_visible == 0 and result.rows_lost == 0 and final_ok and not orphans
+    )
+    result.error_clear = "n/a (SIGKILL: no message)"
+    return result
