@@ -197,10 +197,10 @@ class RawCallsLanding:
         """Close, drop superseded versions, and move the file into place atomically; its key."""
         assert self._writer is not None and self._staging is not None
         assert self._worker is not None
-        self._worker.drain()
-        self._worker.close()
-        self._worker = None
         with self.location.errors(f"writing {self.location.uri(self._staging.key)}"):
+            self._worker.drain()  # a write that failed in the background raises here
+            self._worker.close()
+            self._worker = None
             self._writer.close()
         self._writer = None
         staged = self._staging.key_for(RAW_FILE)

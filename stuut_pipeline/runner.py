@@ -189,12 +189,22 @@ def _outcome(result, workflow_id: str) -> WorkflowOutcome:  # result: ExecuteInP
     if result.success:
         outcome.kpis = latest_kpis(workflow_id)
     else:
-        failure = result.get_run_failure_event()
-        steps = ", ".join(result.get_failed_step_keys()) or "?"
-        outcome.error = f"failed steps: {steps}" + (
-            f" ({failure.message})" if failure and failure.message else ""
-        )
+        outcome.error = _failure_text(result)
     return outcome
+
+
+def _failure_text(result) -> str:
+    """The failed steps, each with what its error said (the step's own message, not the run's)."""
+    reasons = []
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        user = data.user_failure_data.description if data.user_failure_data else None
+        error = data.error.message.strip() if data.error else None
+        reasons.append(f"{event.step_key}: {user or error or 'failed'}")
+    if reasons:
+        return "failed steps: " + "; ".join(reasons)
+    failure = result.get_run_failure_event()
+    return f"failed ({failure.message})" if failure and failure.message else "failed"
 
 
 def run(

@@ -136,9 +136,9 @@ class PartitionWriter:
     def seal(self) -> dict[str, str]:
         """Finish the staged files (footers, upload) and return their keys, e.g. to validate."""
         if self.state == "open":
-            self._worker.drain()
-            self._worker.close()
             with self.location.errors(f"writing {self.location.uri(self.staging.key)}"):
+                self._worker.drain()  # a write that failed in the background raises here
+                self._worker.close()
                 for writer in self._writers.values():
                     writer.add_key_value_metadata({RUN_ID_KEY: self.run_id})
                     writer.close()

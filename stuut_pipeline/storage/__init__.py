@@ -6,6 +6,7 @@ from .errors import (
     StorageAuthError,
     StorageBucketError,
     StorageError,
+    StorageFullError,
     StorageNetworkError,
 )
 from .location import DataLocation, S3Options, as_location, check_key, glob_match
@@ -36,6 +37,7 @@ __all__ = [
     "StorageAuthError",
     "StorageBucketError",
     "StorageError",
+    "StorageFullError",
     "StorageNetworkError",
     "as_location",
     "check_key",

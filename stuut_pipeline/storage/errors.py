@@ -52,6 +52,10 @@ class StorageBucketError(StorageError):
     """The bucket does not exist (and the location may not create it)."""
 
 
+class StorageFullError(StorageError):
+    """The filesystem (or the bucket's quota) has no space left."""
+
+
 class StorageNetworkError(StorageError):
     """The endpoint could not be reached or answered with a transient failure; retry later."""
 
@@ -67,7 +71,9 @@ def scrub(text: str, secrets: Iterable[str | None]) -> str:
 
 
 def classify(detail: str) -> type[StorageError]:
-    """The exception type for a pyarrow S3 error text."""
+    """The exception type for a pyarrow error text."""
+    if "No space left" in detail or "QuotaExceeded" in detail or "EntityTooLarge" in detail:
+        return StorageFullError
     if any(code in detail for code in _AUTH_CODES):
         return StorageAuthError
     if any(code in detail for code in _BUCKET_CODES):
@@ -82,6 +88,8 @@ _ADVICE = {
     "(not retryable)",
     StorageBucketError: "create the bucket, or allow the location to create it",
     StorageNetworkError: "check that the endpoint is up and reachable; the run may be retried",
+    StorageFullError: "free space there (or point STUUT_DATA_URL elsewhere) and run again;"
+    " nothing was published, the previous files are intact",
     StorageError: "see the detail above",
 }
 

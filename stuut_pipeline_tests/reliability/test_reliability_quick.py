@@ -7,8 +7,6 @@ that cannot run here must say why, and only a mount permission error is an accep
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from reliability.__main__ import QUICK, run_all, table
@@ -39,16 +37,9 @@ def test_every_scenario_survived(results):
 
 def test_kill_left_the_four_tables_from_one_run(results):
     one_run, trials = results["kill"].tables_from_one_run
-    if os.environ.get("STUUT_EXPECT_ATOMIC_TABLES") != "1":
-        pytest.skip(f"tables from one run: {one_run}/{trials} (STUUT_EXPECT_ATOMIC_TABLES unset)")
     assert one_run == trials, results["kill"].notes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13: the runner's summary line says 'Steps failed' without the step's error,"
-    " so the path and 'No space left on device' are only in Dagster's log lines",
-)
 def test_disk_full_message_names_the_path_and_enospc(results):
     r = results["disk"]
     if r.not_runnable:
