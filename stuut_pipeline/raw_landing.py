@@ -179,7 +179,9 @@ class RawCallsLanding:
             else:
                 self.records += 1
         if raws:
-            self._worker.submit(self._write_lines, raws)
+            assert self._staging is not None
+            with self.location.errors(f"writing {self.location.uri(self._staging.key)}"):
+                self._worker.submit(self._write_lines, raws)  # raises an earlier failure
 
     def _write_lines(self, raws: list[msgspec.Raw]) -> None:
         writer = self._writer

@@ -199,8 +199,11 @@ def _failure_text(result) -> str:
     for event in result.get_step_failure_events():
         data = event.step_failure_data
         user = data.user_failure_data.description if data.user_failure_data else None
-        error = data.error.message.strip() if data.error else None
-        reasons.append(f"{event.step_key}: {user or error or 'failed'}")
+        error = data.error
+        while error is not None and error.cause is not None:  # the error the step raised
+            error = error.cause
+        message = error.message.strip() if error is not None else None
+        reasons.append(f"{event.step_key}: {user or message or 'failed'}")
     if reasons:
         return "failed steps: " + "; ".join(reasons)
     failure = result.get_run_failure_event()

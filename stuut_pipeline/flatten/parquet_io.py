@@ -126,7 +126,8 @@ class PartitionWriter:
         for name in self._writers:
             self.rows[name] += batch.tables[name].num_rows
         self.drift.merge(batch.drift)
-        self._worker.submit(self._write_tables, batch.tables)
+        with self.location.errors(f"writing {self.location.uri(self.staging.key)}"):
+            self._worker.submit(self._write_tables, batch.tables)  # raises an earlier failure
 
     def _write_tables(self, tables: dict[str, pa.Table]) -> None:
         for name, writer in self._writers.items():
