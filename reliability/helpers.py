@@ -23,6 +23,8 @@ import duckdb
 import pyarrow.parquet as pq
 import zstandard
 
+from stuut_pipeline import settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PIPELINE = str(Path(sys.executable).parent / "stuut-pipeline")
 
@@ -42,16 +44,7 @@ PRIMARY_KEYS = {
     "workflow_kpis": ("week_start",),
 }
 #: Variables of the caller that must not leak into a run (a real API, another data location).
-_SCRUBBED = (
-    "STUUT_API_BASE_URL",
-    "STUUT_API_TOKEN",
-    "STUUT_WORKFLOW_IDS",
-    "STUUT_DATA_URL",
-    "STUUT_WAREHOUSE_PATH",
-    "AWS_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-)
+_SCRUBBED = settings.EXTERNAL_VARIABLES
 
 
 @dataclass

@@ -47,6 +47,19 @@ ENV_SIM_SCHEMA_DRIFT = "STUUT_SIM_SCHEMA_DRIFT"
 ENV_SIM_STRING_AMOUNTS = "STUUT_SIM_STRING_AMOUNTS"
 ENV_SIM_LATENCY_MS = "STUUT_SIM_LATENCY_MS"
 EMBEDDED_BASE_URL = "http://stuut-simulator.invalid"
+#: The variables that point a process at real systems: an API, a data location, credentials.
+#: Tests and the reliability suite unset them, so nothing they run reaches anything real.
+EXTERNAL_VARIABLES = (
+    ENV_BASE_URL,
+    ENV_TOKEN,
+    ENV_WORKFLOW_IDS,
+    ENV_DATA_URL,
+    ENV_WAREHOUSE_PATH,
+    ENV_S3_ENDPOINT,
+    ENV_S3_ACCESS_KEY,
+    ENV_S3_SECRET_KEY,
+    ENV_S3_REGION,
+)
 
 _lock = threading.Lock()
 _announced = False

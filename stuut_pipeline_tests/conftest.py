@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from stuut_pipeline import settings
+
 # Server fixtures for every test folder (SeaweedFS S3 starts only when a test asks for it).
 from stuut_pipeline_tests.servers.fixtures import location, s3_location, seaweedfs  # noqa: F401
 
@@ -11,17 +13,7 @@ from stuut_pipeline_tests.servers.fixtures import location, s3_location, seaweed
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path, monkeypatch):
     """No test reads a real API, the project's data dir or its Dagster instance."""
-    for name in (
-        "STUUT_API_BASE_URL",
-        "STUUT_API_TOKEN",
-        "STUUT_WORKFLOW_IDS",
-        "STUUT_DATA_URL",
-        "STUUT_WAREHOUSE_PATH",
-        "AWS_ENDPOINT_URL",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_REGION",
-    ):
+    for name in settings.EXTERNAL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("STUUT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
