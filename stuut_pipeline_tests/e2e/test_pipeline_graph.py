@@ -88,6 +88,7 @@ EXPECTED_ASSETS = {
 }
 EXPECTED_BLOCKING_CHECKS = {
     ("calls", "matches_contract"),
+    ("calls", "no_shrink"),
     ("call_classifications", "matches_contract"),
     ("call_tasks", "matches_contract"),
     ("call_invoices", "matches_contract"),
