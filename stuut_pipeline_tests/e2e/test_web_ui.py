@@ -67,7 +67,7 @@ def test_assets_checks_schedules_and_sensors_are_listed(ui: DagsterUI) -> None:
     calls_checks = {
         c["name"]: c["blocking"] for c in by_key["calls"]["assetChecksOrError"]["checks"]
     }
-    assert calls_checks == {"matches_contract": True, "no_drift": False}
+    assert calls_checks == {"matches_contract": True, "no_drift": False, "no_shrink": True}
     selector = ui.repository_selector
     data = ui.graphql(
         """query($s: RepositorySelector!) {
