@@ -150,14 +150,22 @@ def publish_files(
     finals = [_place(location, item) for item in items]
     if journal:
         journal.placed(items)
+    _finish(location, items, replace_partition=replace_partition)
+    if journal:
+        journal.done(items)
+    return finals
+
+
+def _finish(
+    location: DataLocation, items: Sequence[PublishItem], *, replace_partition: bool
+) -> None:
+    """Once every item is placed: prune each target directory to the items (optionally), then
+    discard their staging directories."""
     published = frozenset(item.final_key for item in items)
     for item in items if replace_partition else ():
         _prune(location, item, published)
     for staging_dir in sorted({_staging_dir_of(item.staged_key) for item in items}):
         location.delete_tree(staging_dir)
-    if journal:
-        journal.done(items)
-    return finals
 
 
 class FileJournal:
@@ -211,11 +219,7 @@ def recover_publish(location: DataLocation, name: str) -> list[str] | None:
     for item in items:
         if location.exists(item.staged_key):
             _place(location, item)
-    published = frozenset(item.final_key for item in items)
-    for item in items:
-        _prune(location, item, published)
-    for staging_dir in sorted({_staging_dir_of(item.staged_key) for item in items}):
-        location.delete_tree(staging_dir)
+    _finish(location, items, replace_partition=True)
     location.delete(key)
     return [item.final_key for item in items]
 
