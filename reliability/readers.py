@@ -2,8 +2,9 @@
 
 Two workflows are published, then a reader process (reader_loop.py) reads every published
 Parquet and raw file and queries the catalog, in a loop, during sequential refresh runs of both
-workflows whose data differ (the simulator's size alternates). Every read must succeed and every
-run must succeed.
+workflows whose data differ (every refresh grows). Every read through one open file and every
+catalog query must succeed, and every run must succeed. Reads that open a file twice (pyarrow by
+path, a DuckDB scan of every column) are measured as torn reads: a figure, not a failure.
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ def run(root: Path, refreshes: int, sizes: tuple[int, int]) -> h.Result:
         f" failed runs: {failed}"
     )
     result.notes += [f"reader error: {e}" for e in stats["first_errors"]]
+    result.notes.append(
+        f"reads opening a file twice (pyarrow by path, DuckDB scans of every column):"
+        f" {stats['torn_reads']} torn of {stats['multi_open_reads']}"
+    )
+    result.notes += [f"torn read: {e}" for e in stats["first_torn"][:2]]
     result.failed_runs = failed
     result.survived = stats["errors"] == 0 and failed == 0 and stats["rounds"] > 0
     result.error_clear = "n/a (no fault)"

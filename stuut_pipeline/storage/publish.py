@@ -7,12 +7,14 @@ The promises, on local disk and on S3 alike:
 - only once the new object is visible are the OTHER objects of its partition directory deleted,
   so the partition is replaced whole and holds exactly the new object(s).
 
-Reader caveat on S3 (seen with SeaweedFS, true of S3 in general): pyarrow reads an object by a
-HEAD then ranged GETs (256 KiB each for a stream, per column chunk for Parquet), with no ETag
-check. A read racing an overwrite of the same key can therefore be torn: the old size with the
-new bytes, or two versions mixed. The store itself never shows a partial object. Local readers
-keep the old inode open and are not affected. Publishing under a fresh name each time avoids it,
-at the price of a moment where both the old and the new object are listed.
+Reader caveat (measured in RELIABILITY.md): a read that opens a file more than once can be torn
+by a replace landing in between. Locally, `pq.read_table(path)` keeps the footer of its first
+open and reads the pages through a second one, and DuckDB's full scans re-open too; a read
+through one open file keeps the old inode and is never affected. On S3, pyarrow reads an object
+by a HEAD then ranged GETs with no ETag check, so any read racing an overwrite of the same key
+can be torn. A torn read fails (short page, bytes outside the file); a rerun reads the new
+version. The store itself never shows a partial object. Publishing under a fresh name each time
+would not help glob readers: they would see both versions, or a file deleted under them.
 """
 
 from __future__ import annotations
