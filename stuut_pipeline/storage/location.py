@@ -204,6 +204,18 @@ class DataLocation:
         keys = sorted(i.path[cut:] for i in infos if i.type == fs.FileType.File)
         return [k for k in keys if glob_match(k, pattern)] if pattern is not None else keys
 
+    def modified(self, prefix: str) -> dict[str, float]:
+        """Key -> last modification (POSIX seconds) of every file under `prefix`."""
+        base = self.path(check_key(prefix))
+        with self.errors(f"listing {self.uri(prefix)}"):
+            infos = self._list_recursive(base)
+        cut = len(self.root) + 1
+        return {
+            i.path[cut:]: i.mtime.timestamp()
+            for i in infos
+            if i.type == fs.FileType.File and i.mtime is not None
+        }
+
     def _list_recursive(self, base: str, attempts: int = 5) -> list[fs.FileInfo]:
         """Every entry under `base`; a (local) tree changing while it is walked is walked again."""
         selector = fs.FileSelector(base, recursive=True, allow_not_found=True)

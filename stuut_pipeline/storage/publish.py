@@ -19,9 +19,11 @@ would not help glob readers: they would see both versions, or a file deleted und
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -274,6 +276,25 @@ def clean_orphaned_staging(
     removed = []
     for key in orphaned_staging(location, label):
         if keep is None or key != keep.key:
+            location.delete_tree(key)
+            removed.append(key)
+    return removed
+
+
+def clean_stale_staging(location: DataLocation, label: str, max_age_s: float) -> list[str]:
+    """Delete the staging of `label` not written to for `max_age_s` seconds; return what went.
+
+    For writes that runs of different partitions make at once (the catalog): a staging
+    directory is an orphan only once it is older than any such write can take.
+    """
+    now = time.time()
+    removed = []
+    for key in orphaned_staging(location, label):
+        times = list(location.modified(key).values())
+        if location.is_local:
+            with contextlib.suppress(FileNotFoundError):
+                times.append(os.stat(location.path(key)).st_mtime)
+        if times and now - max(times) > max_age_s:
             location.delete_tree(key)
             removed.append(key)
     return removed

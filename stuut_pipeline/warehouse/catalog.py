@@ -9,6 +9,10 @@ server-side copy to `warehouse/stuut.duckdb`. Nobody ever sees a half-built cata
 For data on S3 the views read `s3://` URLs: an analyst's DuckDB reads them with `httpfs`; the
 pipeline itself registers the location's pyarrow filesystem instead (`open_catalog`), so it never
 needs a DuckDB extension.
+
+A build killed midway leaves a temporary file (local) or a staging directory (S3); the next
+publish removes those older than `STALE_BUILD_S`, far longer than any build takes (builds of
+runs of different workflows may overlap, so a younger one may be another run's).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +33,7 @@ from stuut_pipeline.layout import WAREHOUSE_FILE, dataset_glob, mart_dir
 from stuut_pipeline.storage import (
     DataLocation,
     as_location,
+    clean_stale_staging,
     fsync_path,
     new_staging,
     publish_file,
@@ -48,6 +54,10 @@ from .views import (
 #: Bump when the catalog's layout changes in a way its statements do not show.
 CATALOG_VERSION = "2"
 DEFINITION_SUFFIX = ".definition"
+
+
+#: Seconds after which a catalog build's leftovers are an orphan (a build takes a second).
+STALE_BUILD_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,18 @@ def _build_file(location: DataLocation, statements: list[str], path: Path) -> No
         con.execute("CHECKPOINT")
 
 
+def _clean_stale_builds(location: DataLocation, path: Path | None) -> None:
+    """Remove what killed catalog builds left: local temporary files, S3 staging."""
+    if path is None:
+        clean_stale_staging(location, "catalog", STALE_BUILD_S)
+        return
+    now = time.time()
+    for tmp in path.parent.glob(f".{path.name}.*.tmp*"):
+        with contextlib.suppress(FileNotFoundError):
+            if now - tmp.stat().st_mtime > STALE_BUILD_S:
+                tmp.unlink()
+
+
 def _publish_local(location: DataLocation, statements: list[str], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
@@ -162,6 +184,7 @@ def publish_catalog(
     statements = catalog_statements(loc)
     definition = _definition(statements)
     where = str(path) if path is not None else loc.uri(WAREHOUSE_FILE)
+    _clean_stale_builds(loc, path)
     if _published_definition(loc, path) == definition:
         return CatalogPublish(where, False, definition)
     if path is not None:

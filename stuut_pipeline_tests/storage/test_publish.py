@@ -14,6 +14,7 @@ from stuut_pipeline.storage import (
     DataLocation,
     PublishItem,
     clean_orphaned_staging,
+    clean_stale_staging,
     glob_match,
     new_staging,
     orphaned_staging,
@@ -114,6 +115,19 @@ def test_orphaned_staging_of_a_label_is_cleaned(location):
     assert orphaned_staging(location, "parquet-calls-w1") == [current.key]
     with pytest.raises(ValueError):
         clean_orphaned_staging(location, "../x")
+
+
+def test_only_stale_staging_of_a_label_is_cleaned(location):
+    fresh, _ = stage_table(location, "catalog", 1)
+    other, _ = stage_table(location, "catalog-x", 1)
+
+    assert clean_stale_staging(location, "catalog", max_age_s=3600) == []
+    assert orphaned_staging(location, "catalog") == [fresh.key]
+
+    time.sleep(1.5)  # the staging is now older than the age given below
+    assert clean_stale_staging(location, "catalog", max_age_s=1.0) == [fresh.key]
+    assert orphaned_staging(location, "catalog") == []
+    assert orphaned_staging(location, "catalog-x") == [other.key]
 
 
 ROWS = 40_000

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +128,24 @@ def test_the_catalog_is_rebuilt_only_when_its_definition_changes(built):
     assert third.rebuilt and third.definition == first.definition
     with wh.connection(db, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM sentiment_rollup").fetchone()[0] > 0
+
+
+def test_a_killed_builds_leftovers_go_once_they_are_stale(built):
+    data_dir, _ = built
+    db = data_dir / WAREHOUSE_FILE
+    stale = db.with_name(f".{db.name}.0123456789ab.tmp")
+    stale_wal = db.with_name(f"{stale.name}.wal")
+    young = db.with_name(f".{db.name}.ba9876543210.tmp")  # maybe another run's build
+    for path in (stale, stale_wal, young):
+        path.write_bytes(b"half a catalog")
+    two_hours_ago = time.time() - 2 * 3600
+    for path in (stale, stale_wal):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+
+    assert not wh.publish_catalog(data_dir, db).rebuilt
+
+    assert not stale.exists() and not stale_wal.exists()
+    assert young.read_bytes() == b"half a catalog"
 
 
 class _Recorder:
