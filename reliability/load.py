@@ -113,7 +113,7 @@ def _compare(data: Path, expected: dict[str, Expected]) -> list[str]:
 
 
 def run(root: Path, size: LoadSize = FULL) -> h.Result:
-    result = h.Result(f"load: backfill of {size.workflows} workflows, 5% 429s + 2% 500s")
+    result = h.Result(f"load (backfill of {size.workflows} workflows, 5% 429s + 2% 500s)")
     faults = FaultConfig(rate_429=RATE_429, rate_500=RATE_500, retry_after_s=RETRY_AFTER_S)
     expected = reference(size)
     sandbox = h.Sandbox.create(root)
