@@ -129,6 +129,7 @@ def run(root: Path, sizes: tuple[int, int] = (BASE_CALLS, REFRESH_CALLS)) -> h.R
         )
         return result
     finally:
+        h.scan_early(mnt)  # its files are gone once unmounted
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True, timeout=60)
         (root / "small.img").unlink(missing_ok=True)
 

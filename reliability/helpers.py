@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import random
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +48,10 @@ PRIMARY_KEYS = {
 }
 #: Variables of the caller that must not leak into a run (a real API, another data location).
 _SCRUBBED = settings.EXTERNAL_VARIABLES
+#: The sandboxes' API token: distinctive, so that a scan finds it wherever it leaks. Scenarios
+#: with an HTTP simulator (load) serve it as the bearer token; the others only carry it in the
+#: environment of every run (the embedded simulator does not ask for one).
+API_TOKEN = f"stuut-reliability-token-{secrets.token_hex(16)}"
 
 
 @dataclass
@@ -61,6 +68,7 @@ class Result:
     not_runnable: str | None = None  # the reason, when the scenario cannot run here
     tables_from_one_run: tuple[int, int] | None = None  # kill: trials with consistent tables
     failed_runs: int = 0  # readers: refresh runs that failed
+    secrets_found: int | None = None  # files and process outputs holding a secret (scan)
 
 
 @dataclass
@@ -93,6 +101,7 @@ class Sandbox:
             STUUT_SIM_LATENCY_MS=str(latency_ms),
             PYTHONUNBUFFERED="1",
         )
+        env[settings.ENV_TOKEN] = API_TOKEN
         return env
 
 
@@ -111,9 +120,14 @@ class RunOutcome:
 
 
 def run_pipeline(
-    env: dict[str, str], workflow_ids: list[str], *, timeout: float = 300
+    env: dict[str, str],
+    workflow_ids: list[str],
+    *,
+    timeout: float = 300,
+    sampler: RssSampler | None = None,
 ) -> RunOutcome:
-    """One `stuut-pipeline run` to completion (killed, with its session, after `timeout`)."""
+    """One `stuut-pipeline run` to completion (killed, with its session, after `timeout`);
+    `sampler` follows the memory of its process tree."""
     start = time.monotonic()
     proc = subprocess.Popen(
         pipeline_cmd(workflow_ids),
@@ -124,12 +138,18 @@ def run_pipeline(
         text=True,
         start_new_session=True,
     )
+    if sampler is not None:
+        sampler.start(proc.pid)
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         kill_group(proc)
         out, _ = proc.communicate()
         out += f"\n[reliability] timed out after {timeout:.0f} s"
+    finally:
+        if sampler is not None:
+            sampler.stop()
+    record_output(" ".join(pipeline_cmd(workflow_ids)), out)
     return RunOutcome(proc.returncode, out, time.monotonic() - start)
 
 
@@ -169,6 +189,7 @@ def run_and_kill(
             finished = False
         kill_group(proc)  # also any child left behind
         proc.wait(timeout=60)
+    record_output(f"killed run ({log.name})", log.read_text(errors="replace"))
     return finished, time.monotonic() - start
 
 
@@ -349,3 +370,124 @@ def uniform(rng: random.Random, upper: float) -> float:
 def summary_lines(output: str) -> list[str]:
     """The runner's per-workflow summary lines (`<id>: ok; ...` or `<id>: FAILED (...)`)."""
     return [line for line in output.splitlines() if line.startswith("otwfl_") and ": " in line]
+
+
+# --- memory of a process tree ----------------------------------------------------------------
+
+
+def _rss_kib(pid: int) -> int:
+    with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(p) for p in task.read_text().split()]
+    return found
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Resident memory of `pid` and all its descendants, in KiB (Linux /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += _rss_kib(current)
+        todo += _children(current)
+    return total
+
+
+class RssSampler:
+    """Samples the RSS of a process tree in a thread; `peak_kib` is the largest sum seen."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, pid: int) -> None:
+        """Follow `pid`'s tree until `stop()`."""
+        self._thread = threading.Thread(target=self._loop, args=(pid,), daemon=True)
+        self._thread.start()
+
+    def _loop(self, pid: int) -> None:
+        while not self._stop.is_set():
+            self.peak_kib = max(self.peak_kib, tree_rss_kib(pid))
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        """Stop sampling (the last sample is kept)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+#: Name -> value of every secret the scenarios hand to their processes (scanned for after each).
+_secrets: dict[str, str] = {settings.ENV_TOKEN: API_TOKEN}
+#: (which process, its whole output) of every process run since the last `take_outputs()`.
+_outputs: list[tuple[str, str]] = []
+#: Findings of scans made during a scenario (e.g. of a filesystem unmounted before its end).
+_early_findings: list[str] = []
+
+
+def watch_secret(name: str, value: str) -> None:
+    """Also scan for this secret (e.g. an S3 secret key a scenario hands to its runs)."""
+    _secrets[name] = value
+
+
+def record_output(what: str, text: str) -> None:
+    """Keep a process's output for the scan after the scenario."""
+    _outputs.append((what, text))
+
+
+def _searchable(path: Path) -> bytes:
+    """The file's bytes, plus its decoded content where it is compressed (zstd, Parquet)."""
+    raw = path.read_bytes()
+    with contextlib.suppress(Exception):
+        if path.name.endswith(".zst"):
+            raw += zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)).read()
+        elif path.suffix == ".parquet":
+            raw += str(pq.read_table(path).to_pylist()).encode()
+            raw += str(pq.read_metadata(path).metadata).encode()
+    return raw
+
+
+def scan_files(root: Path) -> tuple[int, list[str]]:
+    """(files scanned, findings) for every file under `root`, as `NAME in <path>`."""
+    files = (
+        [p for p in root.rglob("*") if p.is_file() and not p.is_symlink()] if root.exists() else []
+    )
+    findings = []
+    for path in files:
+        content = _searchable(path)
+        findings += [f"{name} in {path}" for name, v in _secrets.items() if v.encode() in content]
+    return len(files), findings
+
+
+def scan_early(root: Path) -> None:
+    """Scan `root` now (it will be gone when the scenario ends) and keep the findings."""
+    _, findings = scan_files(root)
+    _early_findings.extend(findings)
+
+
+def scan_scenario(root: Path) -> tuple[list[str], str]:
+    """Scan a finished scenario: every file under `root` (its Dagster homes and data), the
+    output of every process it ran. Returns (findings, what was scanned); resets the records."""
+    n_files, findings = scan_files(root)
+    findings = _early_findings + findings
+    for what, text in _outputs:
+        findings += [f"{name} in the output of {what}" for name, v in _secrets.items() if v in text]
+    summary = (
+        f"secret scan: {n_files} files under the scenario's directories and {len(_outputs)}"
+        f" process outputs searched for {', '.join(sorted(_secrets))}: {len(findings)} found"
+    )
+    _outputs.clear()
+    _early_findings.clear()
+    return findings, summary

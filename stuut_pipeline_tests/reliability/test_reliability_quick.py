@@ -1,8 +1,10 @@
 """The reliability suite in quick mode (reliability/, `python -m reliability --quick`).
 
 Real faults from outside: SIGKILL of `stuut-pipeline run` process groups, a small mounted
-filesystem that fills up, a concurrent reader process. Every scenario must survive; a scenario
-that cannot run here must say why, and only a mount permission error is an accepted reason.
+filesystem that fills up, a concurrent reader process, an API answering 429s and 500s during a
+backfill. After each, no secret may be in any file or process output. Every scenario must
+survive; a scenario that cannot run here must say why, and only a mount permission error is an
+accepted reason.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ def results(tmp_path_factory):
 
 
 def test_every_scenario_survived(results):
-    assert set(results) == {"kill", "disk", "readers"}
+    assert set(results) == {"kill", "disk", "readers", "load"}
     for name, r in results.items():
         if r.not_runnable:
             assert name == "disk", r.not_runnable
@@ -33,6 +35,18 @@ def test_every_scenario_survived(results):
         assert r.survived, f"{r.scenario}: {r.notes}"
         assert r.partial_visible == 0, r.notes
         assert r.rows_lost in (0, None), r.notes
+
+
+def test_no_scenario_left_a_secret_anywhere(results):
+    for r in results.values():
+        assert r.secrets_found == 0, r.notes
+        assert any(note.startswith("secret scan:") for note in r.notes), r.notes
+
+
+def test_the_load_backfill_met_faults_and_every_workflow_run_succeeded(results):
+    r = results["load"]
+    assert r.trials == 6 and r.failed_runs == 0, r.notes
+    assert any(note.startswith("outputs exact") and note.endswith(": 6/6") for note in r.notes)
 
 
 def test_kill_left_the_four_tables_from_one_run(results):

@@ -267,7 +267,7 @@ def _ingest(
         )
     checks = context.selected_asset_check_keys
     location.check()  # fail fast (endpoint, bucket, credentials) before anything is fetched
-    writer = PartitionWriter(location, workflow_id, run_id=context.run_id) if tables else None
+    writer = PartitionWriter(location, workflow_id, run_id=context.run.run_id) if tables else None
     try:
         if RAW_CALLS_KEY in selected:
             landed = _fetch_and_land(stuut_api, location, workflow_id, writer)
@@ -303,7 +303,7 @@ def _ingest(
             if writer is not None and not landed.complete:
                 context.log.info("a record superseded another: rebuilding from the landing")
                 writer.abort()
-                writer = PartitionWriter(location, workflow_id, run_id=context.run_id)
+                writer = PartitionWriter(location, workflow_id, run_id=context.run.run_id)
                 _flatten_landing(writer, location, workflow_id)
         elif writer is not None:
             _flatten_landing(writer, location, workflow_id)
