@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import orjson
 
 from .generator import CallGenerator
+from .hostile import hostile_body, hostile_kind
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,11 @@ class StoredCall:
     direction: str | None
     classifications: frozenset[str]
     body: bytes
+    hostile: str | None = None  # the kind of hostile JSON served (`hostile.KINDS`), if any
 
     @classmethod
-    def from_call(cls, call: dict) -> StoredCall:
-        """Index a generated call and render its JSON once."""
+    def from_call(cls, call: dict, hostile: str | None = None) -> StoredCall:
+        """Index a generated call and render its JSON once (made `hostile`, when given)."""
         workflow = call.get("workflow") or {}
         return cls(
             id=call["id"],
@@ -40,7 +42,8 @@ class StoredCall:
             classifications=frozenset(
                 c.get("classification") for c in call.get("classifications") or ()
             ),
-            body=orjson.dumps(call),
+            body=orjson.dumps(call) if hostile is None else hostile_body(call, hostile),
+            hostile=hostile,
         )
 
 
@@ -67,13 +70,23 @@ class CallFilter:
 
 
 class CallStore:
-    """All calls of the simulated account, newest first; thread-safe."""
+    """All calls of the simulated account, newest first; thread-safe.
 
-    def __init__(self, generator: CallGenerator, n_calls: int) -> None:
+    About `hostile_fraction` of the calls present at start are served as hostile JSON (which ones
+    and how: `hostile.hostile_kind`, by seed and index); calls inserted later never are.
+    """
+
+    def __init__(
+        self, generator: CallGenerator, n_calls: int, *, hostile_fraction: float = 0.0
+    ) -> None:
         self.generator = generator
         self._lock = threading.Lock()
         self._next_index = n_calls
-        calls = [StoredCall.from_call(generator.call(i)) for i in range(n_calls)]
+        seed = generator.config.seed
+        calls = [
+            StoredCall.from_call(generator.call(i), hostile_kind(seed, i, hostile_fraction))
+            for i in range(n_calls)
+        ]
         calls.sort(key=lambda c: (c.created_at, c.id), reverse=True)
         self._all: list[StoredCall] = calls
         self._by_workflow: dict[str | None, list[StoredCall]] = {}
