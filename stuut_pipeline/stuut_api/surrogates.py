@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 
-#: One JSON escape: a valid surrogate pair (kept), a lone surrogate (group 1), or any other escape
-#: such as an escaped backslash (consumed, so that `\\\\ud800` stays text).
-_ESCAPE = re.compile(
-    rb"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-    rb"|(\\u[dD][89a-fA-F][0-9a-fA-F]{2})"
-    rb"|\\[^u]"
-)
+#: A surrogate escape candidate (`\\ud800`-`\\udfff`); it is an escape only when the backslashes
+#: right before it are even in number (else its own backslash is escaped: text).
+_CANDIDATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _is_high(escape: bytes) -> bool:
+    return escape[3:4] in b"89abAB"
+
 
 #: A same-length (6-byte) stand-in for a lone surrogate escape: U+FFFD, the replacement character.
 PLACEHOLDER = rb"\uFFFD"
@@ -27,7 +28,31 @@ def lone_surrogate_spans(raw: bytes | bytearray | memoryview) -> list[tuple[int,
     A high surrogate escape not followed by a low one, or a low one not preceded by a high one;
     an escaped backslash (`\\\\ud800`) is text, not an escape.
     """
-    return [m.span(1) for m in _ESCAPE.finditer(raw) if m.group(1) is not None]
+    escapes = [m for m in _CANDIDATE.finditer(raw) if _escaped(raw, m.start())]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(escapes):
+        here = escapes[i]
+        after = escapes[i + 1] if i + 1 < len(escapes) else None
+        if (
+            _is_high(here.group())
+            and after is not None
+            and after.start() == here.end()
+            and not _is_high(after.group())
+        ):
+            i += 2  # a valid pair
+            continue
+        spans.append(here.span())
+        i += 1
+    return spans
+
+
+def _escaped(raw: bytes | bytearray | memoryview, start: int) -> bool:
+    """Whether the backslash at `start` begins an escape (an even run of backslashes before it)."""
+    run = 0
+    while start - run > 0 and raw[start - run - 1] == 0x5C:
+        run += 1
+    return run % 2 == 0
 
 
 def replace_lone_surrogates(raw: bytes, mark: bytes) -> tuple[bytes, list[bytes]]:

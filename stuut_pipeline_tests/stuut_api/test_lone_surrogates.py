@@ -4,6 +4,7 @@ them, hands out every record byte for byte as sent, and still refuses a truly ma
 from __future__ import annotations
 
 import json
+import random
 
 import httpx
 import msgspec
@@ -141,3 +142,30 @@ def test_a_truly_malformed_body_is_retried_then_fails_clearly(body: bytes) -> No
     message = str(err.value)
     assert "malformed response body" in message and "page 0" in message
     assert "secret-token" not in message
+
+
+def lone_in(text: str) -> int:
+    """Lone surrogates of a Python string, counted code point by code point."""
+    count, i = 0, 0
+    while i < len(text):
+        high = "\ud800" <= text[i] <= "\udbff"
+        low_next = i + 1 < len(text) and "\udc00" <= text[i + 1] <= "\udfff"
+        if high and low_next:
+            i += 2
+            continue
+        count += "\ud800" <= text[i] <= "\udfff"
+        i += 1
+    return count
+
+
+def test_the_scan_agrees_with_python_on_random_text() -> None:
+    rng = random.Random(7)
+    alphabet = ["\ud800", "\udbff", "\udc00", "\udfff", "\\", "u", "d", "8", "a", "\n"]
+    alphabet.append("\U0001f600")
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        raw = json.dumps({"id": "x", "t": text}).encode()
+        assert len(lone_surrogate_spans(raw)) == lone_in(text), (text, raw)
+        assert json.loads(replace_lone_surrogates(raw, b"\\uFFFD")[0])["t"].count("\ufffd") == (
+            lone_in(text)
+        )
