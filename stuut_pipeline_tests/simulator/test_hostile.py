@@ -105,3 +105,11 @@ def test_the_fraction_is_checked(fraction) -> None:
 def test_the_serve_command_takes_the_switch() -> None:
     args = build_parser().parse_args(["simulator", "serve", "--hostile-fraction", "0.05"])
     assert args.hostile_fraction == 0.05
+
+
+def test_records_reads_hostile_bodies_too(hostile_sim) -> None:
+    records = hostile_sim.store.records()
+    assert len(records) == 700
+    assert sum(
+        isinstance(r.get("summary"), str) and r["summary"].endswith("\ud800") for r in records
+    ) == sum(c.hostile == "lone_surrogate" for c in hostile_sim.store.select(CallFilter()))
