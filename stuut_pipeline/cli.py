@@ -27,6 +27,7 @@ def _serve(args: argparse.Namespace) -> int:
         total_records_offset=args.total_records_offset,
         empty_page=args.empty_page,
         empty_page_times=args.empty_page_times,
+        hostile_fraction=args.hostile_fraction,
     )
     token = args.token or StuutSimulator.random_token()
     print(f"generating {args.calls} calls over {args.workflows} workflows (seed {args.seed})...")
@@ -189,6 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="...the first N times it is asked for (default 1)",
+    )
+    hostile.add_argument(
+        "--hostile-fraction",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of calls served as hostile JSON (lone surrogates, no id, wrong types, ...)",
     )
     serve.set_defaults(func=_serve)
 

@@ -46,6 +46,7 @@ ENV_SIM_SEED = "STUUT_SIM_SEED"
 ENV_SIM_SCHEMA_DRIFT = "STUUT_SIM_SCHEMA_DRIFT"
 ENV_SIM_STRING_AMOUNTS = "STUUT_SIM_STRING_AMOUNTS"
 ENV_SIM_LATENCY_MS = "STUUT_SIM_LATENCY_MS"
+ENV_SIM_HOSTILE_FRACTION = "STUUT_SIM_HOSTILE_FRACTION"
 EMBEDDED_BASE_URL = "http://stuut-simulator.invalid"
 #: The variables that point a process at real systems: an API, a data location, credentials.
 #: Tests and the reliability suite unset them, so nothing they run reaches anything real.
@@ -181,6 +182,8 @@ class SimulatorSettings:
     string_amounts: float = 0.0
     #: Added to every response of the embedded simulator (a slow API, e.g. for fault tests).
     latency_ms: float = 0.0
+    #: Share of the embedded simulator's calls served as hostile JSON (`simulator/hostile.py`).
+    hostile_fraction: float = 0.0
 
     @classmethod
     def from_env(cls) -> SimulatorSettings:
@@ -192,6 +195,7 @@ class SimulatorSettings:
             schema_drift=_number_env(ENV_SIM_SCHEMA_DRIFT, cls.schema_drift, float),
             string_amounts=_number_env(ENV_SIM_STRING_AMOUNTS, cls.string_amounts, float),
             latency_ms=_number_env(ENV_SIM_LATENCY_MS, cls.latency_ms, float),
+            hostile_fraction=_number_env(ENV_SIM_HOSTILE_FRACTION, cls.hostile_fraction, float),
         )
 
 
@@ -237,7 +241,9 @@ def embedded_simulator(sim: SimulatorSettings):  # -> StuutSimulator (imported l
                     string_amount_share=sim.string_amounts,
                 ),
                 n_calls=sim.calls,
-                faults=FaultConfig(latency_ms=sim.latency_ms),
+                faults=FaultConfig(
+                    latency_ms=sim.latency_ms, hostile_fraction=sim.hostile_fraction
+                ),
             )
         return _simulators[sim]
 

@@ -51,6 +51,7 @@ def use_embedded_simulator(monkeypatch, sim: settings.SimulatorSettings) -> None
         settings.ENV_SIM_SCHEMA_DRIFT: sim.schema_drift,
         settings.ENV_SIM_STRING_AMOUNTS: sim.string_amounts,
         settings.ENV_SIM_LATENCY_MS: sim.latency_ms,
+        settings.ENV_SIM_HOSTILE_FRACTION: sim.hostile_fraction,
     }.items():
         monkeypatch.setenv(name, str(value))
     monkeypatch.delenv(settings.ENV_WAREHOUSE_PATH, raising=False)

@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
+from ..stuut_api.surrogates import replace_lone_surrogates
 from .contract import TABLES, Column, checked_objects, join_path, owning_table, relative_path
 
 NULL = msgspec.Raw(b"null")
@@ -293,13 +294,6 @@ def _decode_object(
             return None, drift
 
 
-#: One JSON escape: a valid surrogate pair (kept), a lone surrogate (replaced), or any other
-#: escape such as an escaped backslash (kept, and consumed so that `\\\\ud800` stays text).
-_ESCAPE = re.compile(
-    rb"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-    rb"|(\\u[dD][89a-fA-F][0-9a-fA-F]{2})"
-    rb"|\\[^u]"
-)
 #: What a lone surrogate escape becomes while its record is decoded: U+10FFFF, a noncharacter
 #: (never text), so the fields that held one are found exactly afterwards.
 _MARK = rb"\udbff\udfff"
@@ -307,15 +301,7 @@ _MARK = rb"\udbff\udfff"
 
 def _mark_lone_surrogates(raw: bytes) -> tuple[bytes, list[bytes]]:
     """The record with each lone surrogate escape replaced by `_MARK`, and the escapes replaced."""
-    lone: list[bytes] = []
-
-    def sub(match: re.Match[bytes]) -> bytes:
-        if match.group(1) is None:
-            return match.group(0)
-        lone.append(match.group(1))
-        return _MARK
-
-    return _ESCAPE.sub(sub, raw), lone
+    return replace_lone_surrogates(raw, _MARK)
 
 
 def _decode_with_lone_surrogates(

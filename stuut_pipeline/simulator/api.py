@@ -94,9 +94,11 @@ class StuutSimulator:
         faults: FaultConfig | None = None,
     ) -> None:
         config = config or GeneratorConfig()
-        self.generator = CallGenerator(config)
-        self.store = CallStore(self.generator, n_calls)
         self.faults = faults or FaultConfig()
+        self.generator = CallGenerator(config)
+        self.store = CallStore(
+            self.generator, n_calls, hostile_fraction=self.faults.hostile_fraction
+        )
         self._token = token
         self._rng = random.Random(config.seed * 7919 + 17)
         self._lock = threading.Lock()

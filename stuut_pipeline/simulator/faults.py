@@ -28,6 +28,9 @@ class FaultConfig:
     total_records_offset: int = 0  # added to the announced total_records (a lie; paging honest)
     empty_page: int | None = None  # this page comes back with no records...
     empty_page_times: int = 1  # ...the first this many times it is asked for
+    # Share of the calls (not requests) served as hostile JSON: lone surrogate escapes, no `id`,
+    # wrong types, huge strings, deep nesting, duplicate keys (`hostile.KINDS`; by seed and index).
+    hostile_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         for name in _RATES:
@@ -36,6 +39,9 @@ class FaultConfig:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
         if sum(getattr(self, name) for name in _RATES) > 1.0:
             raise ValueError("the fault rates add up to more than 1")
+        if not 0.0 <= self.hostile_fraction <= 1.0:
+            fraction = self.hostile_fraction
+            raise ValueError(f"hostile_fraction must be between 0 and 1, got {fraction}")
         if self.latency_ms < 0 or self.retry_after_s < 0:
             raise ValueError("latency_ms and retry_after_s must be >= 0")
         if self.drift_inserts < 0 or self.drift_every < 1:

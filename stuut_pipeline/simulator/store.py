@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,6 +10,7 @@ from datetime import datetime, timedelta
 import orjson
 
 from .generator import CallGenerator
+from .hostile import hostile_body, hostile_kind
 
 
 @dataclass(frozen=True)
@@ -24,10 +26,11 @@ class StoredCall:
     direction: str | None
     classifications: frozenset[str]
     body: bytes
+    hostile: str | None = None  # the kind of hostile JSON served (`hostile.KINDS`), if any
 
     @classmethod
-    def from_call(cls, call: dict) -> StoredCall:
-        """Index a generated call and render its JSON once."""
+    def from_call(cls, call: dict, hostile: str | None = None) -> StoredCall:
+        """Index a generated call and render its JSON once (made `hostile`, when given)."""
         workflow = call.get("workflow") or {}
         return cls(
             id=call["id"],
@@ -40,7 +43,8 @@ class StoredCall:
             classifications=frozenset(
                 c.get("classification") for c in call.get("classifications") or ()
             ),
-            body=orjson.dumps(call),
+            body=orjson.dumps(call) if hostile is None else hostile_body(call, hostile),
+            hostile=hostile,
         )
 
 
@@ -67,13 +71,23 @@ class CallFilter:
 
 
 class CallStore:
-    """All calls of the simulated account, newest first; thread-safe."""
+    """All calls of the simulated account, newest first; thread-safe.
 
-    def __init__(self, generator: CallGenerator, n_calls: int) -> None:
+    About `hostile_fraction` of the calls present at start are served as hostile JSON (which ones
+    and how: `hostile.hostile_kind`, by seed and index); calls inserted later never are.
+    """
+
+    def __init__(
+        self, generator: CallGenerator, n_calls: int, *, hostile_fraction: float = 0.0
+    ) -> None:
         self.generator = generator
         self._lock = threading.Lock()
         self._next_index = n_calls
-        calls = [StoredCall.from_call(generator.call(i)) for i in range(n_calls)]
+        seed = generator.config.seed
+        calls = [
+            StoredCall.from_call(generator.call(i), hostile_kind(seed, i, hostile_fraction))
+            for i in range(n_calls)
+        ]
         calls.sort(key=lambda c: (c.created_at, c.id), reverse=True)
         self._all: list[StoredCall] = calls
         self._by_workflow: dict[str | None, list[StoredCall]] = {}
@@ -121,10 +135,13 @@ class CallStore:
             return {c.id for c in calls}
 
     def records(self, workflow: str | None = None) -> list[dict]:
-        """Every call (or one workflow's) decoded from the JSON served, newest first."""
+        """Every call (or one workflow's) decoded from the JSON served, newest first.
+
+        Hostile bodies are read by Python's json (it takes lone surrogates; of duplicate keys the
+        last wins)."""
         with self._lock:
             calls = list(self._by_workflow.get(workflow, []) if workflow else self._all)
-        return [orjson.loads(c.body) for c in calls]
+        return [orjson.loads(c.body) if c.hostile is None else json.loads(c.body) for c in calls]
 
     def workflow_ids(self) -> list[str]:
         """Workflow ids that have at least one call."""

@@ -31,6 +31,7 @@ from .errors import (
     StuutRetriesExhausted,
 )
 from .query import CallsQuery
+from .surrogates import masked_same_length, replace_lone_surrogates
 
 log = logging.getLogger("stuut_pipeline.stuut_api")
 
@@ -58,8 +59,29 @@ _key_decoder = msgspec.json.Decoder(CallKey)
 
 
 def decode_key(raw: bytes | msgspec.Raw) -> CallKey:
-    """Decode only `id` and `modified_at` of one call record."""
-    return _key_decoder.decode(raw)
+    """Decode only `id` and `modified_at` of one call record.
+
+    A lone surrogate escape in another field does not matter; in `modified_at` it makes the time
+    unknown (None); in `id` it raises `msgspec.DecodeError`, as a missing `id` does.
+    """
+    try:
+        return _key_decoder.decode(raw)
+    except msgspec.DecodeError:
+        marked, lone = replace_lone_surrogates(bytes(raw), _KEY_MARK)
+        if not lone:
+            raise
+    key = _key_decoder.decode(marked)
+    if _KEY_MARK_TEXT in key.id:
+        raise msgspec.DecodeError("`id` holds a lone surrogate escape")
+    if key.modified_at is not None and _KEY_MARK_TEXT in key.modified_at:
+        key.modified_at = None
+    return key
+
+
+#: What a lone surrogate escape becomes while a key is decoded: U+10FFFF, a noncharacter (never
+#: text), so a key field that held one is told exactly.
+_KEY_MARK = rb"\udbff\udfff"
+_KEY_MARK_TEXT = "\U0010ffff"
 
 
 class _Envelope(msgspec.Struct):
@@ -70,6 +92,26 @@ class _Envelope(msgspec.Struct):
 
 
 _envelope_decoder = msgspec.json.Decoder(_Envelope)
+
+
+def decode_envelope(body: bytes) -> _Envelope:
+    """Decode a page's envelope; its records stay `msgspec.Raw`, byte for byte as sent.
+
+    A body msgspec refuses is scanned for lone surrogate escapes (legal JSON that msgspec rejects
+    anywhere): they are masked by a same-length placeholder for the decode, then put back, so every
+    record's bytes are the original ones. Only that rare path pays for the scan. A body that is
+    still malformed raises `msgspec.DecodeError`.
+    """
+    try:
+        return _envelope_decoder.decode(body)
+    except msgspec.DecodeError:
+        buffer, spans = masked_same_length(body)
+        if not spans:
+            raise
+    envelope = _envelope_decoder.decode(buffer)  # the records are views into `buffer`...
+    for start, end in spans:
+        buffer[start:end] = body[start:end]  # ...which holds the original bytes again
+    return envelope
 
 
 @dataclass(frozen=True)
@@ -306,7 +348,7 @@ class StuutClient:
                 if status == 200:
                     body = response.content
                     try:
-                        envelope = _envelope_decoder.decode(body)
+                        envelope = decode_envelope(body)
                     except msgspec.DecodeError as exc:
                         last = (
                             f"malformed response body ({self._scrub(_describe_body(response))}:"

@@ -65,13 +65,26 @@ def test_simulator_settings_from_env_parses_numbers(monkeypatch) -> None:
     monkeypatch.setenv("STUUT_SIM_SEED", "17")
     monkeypatch.setenv("STUUT_SIM_SCHEMA_DRIFT", "0.25")
     monkeypatch.setenv("STUUT_SIM_STRING_AMOUNTS", "0.5")
+    monkeypatch.setenv("STUUT_SIM_HOSTILE_FRACTION", "0.05")
     assert SimulatorSettings.from_env() == SimulatorSettings(
-        calls=250, workflows=4, seed=17, schema_drift=0.25, string_amounts=0.5
+        calls=250,
+        workflows=4,
+        seed=17,
+        schema_drift=0.25,
+        string_amounts=0.5,
+        hostile_fraction=0.05,
     )
 
 
 def test_simulator_settings_from_env_defaults_when_unset(monkeypatch) -> None:
-    for name in ("CALLS", "WORKFLOWS", "SEED", "SCHEMA_DRIFT", "STRING_AMOUNTS"):
+    for name in (
+        "CALLS",
+        "WORKFLOWS",
+        "SEED",
+        "SCHEMA_DRIFT",
+        "STRING_AMOUNTS",
+        "HOSTILE_FRACTION",
+    ):
         monkeypatch.delenv(f"STUUT_SIM_{name}", raising=False)
     assert SimulatorSettings.from_env() == SimulatorSettings(
         calls=600, workflows=3, seed=0, schema_drift=0.0, string_amounts=0.0
