@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,10 +167,20 @@ def kill_group(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _wait_until(proc: subprocess.Popen, ready: Callable[[], bool]) -> None:
+    while proc.poll() is None and not ready():
+        time.sleep(0.05)
+
+
 def run_and_kill(
-    env: dict[str, str], workflow_ids: list[str], after: float, log: Path
+    env: dict[str, str],
+    workflow_ids: list[str],
+    after: float,
+    log: Path,
+    once: Callable[[], bool] | None = None,
 ) -> tuple[bool, float]:
-    """Start a run in its own session and SIGKILL its group `after` seconds later.
+    """Start a run in its own session and SIGKILL its group `after` seconds later (counted from
+    the moment `once()` is first true, when given).
 
     Returns (finished before the kill, seconds it ran)."""
     start = time.monotonic()
@@ -183,6 +194,8 @@ def run_and_kill(
             start_new_session=True,
         )
         try:
+            if once is not None:
+                _wait_until(proc, once)
             proc.wait(timeout=after)
             finished = True
         except subprocess.TimeoutExpired:

@@ -2,14 +2,22 @@
 
 A first version of one workflow is published (small), then each trial starts a refresh of the
 same workflow with more calls (a slow embedded API, so kills land mid-fetch as well as during the
-flattening, the rollups and the report) and kills its process group at a moment drawn uniformly
-over the measured duration of one refresh. After each kill the data is checked as a reader would.
+flattening, the rollups and the report) and kills its process group at a random moment,
+stratified so that both halves are hit however loaded the machine is: even trials uniformly over
+[0, the moment the reference refresh published its tables] (start-up, fetch, landing,
+flattening); odd trials once the trial's own run has published its calls table, uniformly over
+the rest of the reference refresh (rollups, catalog, report). After each kill the data is
+checked as a reader would; a trial that got past the publish of the tables resets the data to
+the first version, so that every trial refreshes data that differ from what is published (the
+final run then removes the orphaned staging of the trials since the last reset).
 """
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
+import time
 from pathlib import Path
 
 from . import helpers as h
@@ -34,21 +42,43 @@ def run(
     ref = h.Sandbox.create(root / "reference")
     h.require_ok(h.run_pipeline(ref.env(base_calls), [workflow]), "first version")
     sandbox = h.Sandbox.create(root / "trials")
-    shutil.copytree(ref.data, sandbox.data, dirs_exist_ok=True)
+    base = root / "base"
+    shutil.copytree(ref.data, base)
+    shutil.copytree(base, sandbox.data, dirs_exist_ok=True)
+    started = time.time()
     refresh = h.require_ok(
         h.run_pipeline(ref.env(refresh_calls, latency_ms=LATENCY_MS), [workflow]), "refresh"
     )
     newer = h.snapshot(ref.data)
     duration = refresh.seconds
+    calls_key = f"parquet/calls/workflow_id={workflow}/part-0.parquet"
+    tables_at = os.stat(ref.data / calls_key).st_mtime - started
+    tables_at = min(max(tables_at, 0.1 * duration), 0.9 * duration)
     result.notes.append(
-        f"one refresh takes {duration:.1f} s; kills uniform over [0, {duration:.1f}] s"
+        f"one refresh takes {duration:.1f} s, its tables published at {tables_at:.1f} s; kills"
+        f" uniform over [0, {tables_at:.1f}] s (even trials), or over"
+        f" [0, {duration - tables_at:.1f}] s after the trial's tables were published (odd trials)"
     )
 
     env = sandbox.env(refresh_calls, latency_ms=LATENCY_MS)
-    one_run = finished_early = landed_in_ingest = 0
+
+    def published_since(moment: float):
+        def calls_published() -> bool:
+            try:
+                return os.stat(sandbox.data / calls_key).st_mtime >= moment
+            except FileNotFoundError:
+                return False
+
+        return calls_published
+
+    one_run = finished_early = landed_in_ingest = restored = 0
     for trial in range(trials):
         previous = h.snapshot(sandbox.data)
-        finished, _ = h.run_and_kill(env, [workflow], h.uniform(rng, duration), root / "kill.log")
+        if trial % 2 == 0:  # before the tables are published: from the start
+            after, once = rng.uniform(0.0, tables_at), None
+        else:  # after: from the moment this run published its calls table
+            after, once = rng.uniform(0.0, duration - tables_at), published_since(time.time())
+        finished, _ = h.run_and_kill(env, [workflow], after, root / "kill.log", once)
         finished_early += finished
         verdict = h.judge(sandbox.data, previous, newer)
         result.partial_visible += verdict.partial_visible
@@ -58,11 +88,15 @@ def run(
         one_run += consistent
         if not consistent:
             result.notes.append(f"trial {trial}: tables from different runs: {why}")
-        calls_key = f"parquet/calls/workflow_id={workflow}/part-0.parquet"
         try:
-            landed_in_ingest += h.read_content(sandbox.data, calls_key) != newer[calls_key]
+            refreshed = h.read_content(sandbox.data, calls_key) == newer[calls_key]
         except h.Unreadable:
-            landed_in_ingest += 1
+            refreshed = False
+        landed_in_ingest += not refreshed
+        if refreshed and trial < trials - 1:  # the next trial refreshes data that differ again
+            shutil.rmtree(sandbox.data)
+            shutil.copytree(base, sandbox.data)
+            restored += 1
         result.trials += 1
 
     final = h.run_pipeline(env, [workflow])
@@ -81,7 +115,8 @@ def run(
     result.notes.insert(
         0,
         f"tables from one run: {one_run}/{trials}; kills before the tables were refreshed:"
-        f" {landed_in_ingest}/{trials}; runs that finished before their kill: {finished_early}",
+        f" {landed_in_ingest}/{trials}; runs that finished before their kill: {finished_early};"
+        f" data reset to the first version after {restored} trials that refreshed the tables",
     )
     result.tables_from_one_run = (one_run, trials)
     result.survived = (
