@@ -1,6 +1,7 @@
 """Where a distributed run's time goes: the event timeline of a small backfill in the topology.
 
     .venv/bin/python benchmarks/distributed_profile.py [--workflows 4] [--calls 2000]
+        [--task-unit step|run]
 
 Starts the topology of `benchmarks/distributed.py` (Postgres, SeaweedFS, Redis, webserver,
 daemon, code server, 2 Celery workers), backfills every workflow, then reads each run's event
@@ -108,6 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workflows", type=int, default=4)
     parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--task-unit", choices=("run", "step"), default="step")
     args = parser.parse_args()
     sim = SimulatorSettings(calls=args.calls, workflows=args.workflows)
     workflows = embedded_simulator(sim).store.workflow_ids()
@@ -130,7 +132,9 @@ def main() -> None:
             "STUUT_SIM_CALLS": str(sim.calls),
             "STUUT_SIM_WORKFLOWS": str(sim.workflows),
         }
-        with distributed_topology(work / "topology", env, workers=2) as topology:
+        with distributed_topology(
+            work / "topology", env, workers=2, task_unit=args.task_unit
+        ) as topology:
             topology.add_partitions(workflows)
             launched = time.monotonic()
             backfill = topology.launch_backfill(workflows)
