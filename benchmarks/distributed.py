@@ -1,7 +1,8 @@
 """Distributed execution: a backfill in the production topology vs `stuut-pipeline run`.
 
     .venv/bin/python benchmarks/distributed.py [--workflows 20] [--calls 10000] [--workers 2]
-        [--max-runs 4] [--task-unit run|step] [--skip topology-many,topology-one,cli-many,cli-one]
+        [--worker-concurrency 1] [--max-runs 4] [--task-unit run|step]
+        [--skip topology-many,topology-one,cli-many,cli-one]
 
 Needs the `deploy` extra, PostgreSQL's server binaries and redis-server (`make deploy-deps
 postgres redis`). Four measures on the embedded simulator, same seed:
@@ -55,7 +56,12 @@ def _parse_time(value: float | None) -> float:
 
 
 def topology_backfill(
-    sim: SimulatorSettings, work: Path, workers: int, max_runs: int, task_unit: str
+    sim: SimulatorSettings,
+    work: Path,
+    workers: int,
+    max_runs: int,
+    task_unit: str,
+    concurrency: int = 1,
 ) -> dict:
     """A backfill of every workflow of `sim` in a fresh topology; its wall and run seconds."""
     workflows = embedded_simulator(sim).store.workflow_ids()
@@ -82,6 +88,7 @@ def topology_backfill(
             work / "topology",
             env,
             workers=workers,
+            worker_concurrency=concurrency,
             max_concurrent_runs=max_runs,
             task_unit=task_unit,
         ) as topology:
@@ -147,6 +154,7 @@ def main() -> None:
     parser.add_argument("--workflows", type=int, default=20)
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-concurrency", type=int, default=1)
     parser.add_argument("--max-runs", type=int, default=4)
     parser.add_argument("--task-unit", choices=("run", "step"), default="run")
     parser.add_argument("--skip", default="", help=f"comma-separated of {', '.join(MEASURES)}")
@@ -166,8 +174,8 @@ def main() -> None:
     }
     print(
         f"{args.workflows} workflows / 1 workflow, {args.calls} calls; {args.workers} Celery"
-        f" workers (concurrency 1), a Celery task per {args.task_unit}, max {args.max_runs}"
-        f" concurrent runs; {os.cpu_count()} CPUs"
+        f" workers (concurrency {args.worker_concurrency}), a Celery task per {args.task_unit},"
+        f" max {args.max_runs} concurrent runs; {os.cpu_count()} CPUs"
     )
     results = {}
     for name, measure in plan.items():
