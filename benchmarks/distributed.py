@@ -1,15 +1,18 @@
 """Distributed execution: a backfill in the production topology vs `stuut-pipeline run`.
 
     .venv/bin/python benchmarks/distributed.py [--workflows 20] [--calls 10000] [--workers 2]
-        [--max-runs 4] [--skip topology-many,topology-one,cli-many,cli-one]
+        [--worker-concurrency 1] [--max-runs 4] [--task-unit run|step]
+        [--skip topology-many,topology-one,cli-many,cli-one]
 
 Needs the `deploy` extra, PostgreSQL's server binaries and redis-server (`make deploy-deps
 postgres redis`). Four measures on the embedded simulator, same seed:
 
 1. topology-many: the production topology (webserver, daemon, code server, `--workers` Celery
    workers; Postgres instance, SeaweedFS data over S3, Redis broker; the tests' helpers in
-   stuut_pipeline_tests/servers/) runs a GraphQL backfill of `--workflows` workflows sharing
-   `--calls` calls; wall seconds from the launch to the last run's end (start-up not counted).
+   stuut_pipeline_tests/servers/; `--task-unit`: a Celery task per run, the CeleryRunLauncher
+   of deploy/celery-run-launcher.yaml, or per step, the Celery executor) runs a GraphQL
+   backfill of `--workflows` workflows sharing `--calls` calls; wall seconds from the launch
+   to the last run's end (start-up not counted).
 2. topology-one: the same topology (restarted), one workflow holding all `--calls` calls.
 3. cli-many: `stuut-pipeline run` (sqlite instance, local data dir, runs one after the other,
    in-process executor) over the same account as 1.
@@ -52,7 +55,14 @@ def _parse_time(value: float | None) -> float:
     return float(value) if value is not None else float("nan")
 
 
-def topology_backfill(sim: SimulatorSettings, work: Path, workers: int, max_runs: int) -> dict:
+def topology_backfill(
+    sim: SimulatorSettings,
+    work: Path,
+    workers: int,
+    max_runs: int,
+    task_unit: str,
+    concurrency: int = 1,
+) -> dict:
     """A backfill of every workflow of `sim` in a fresh topology; its wall and run seconds."""
     workflows = embedded_simulator(sim).store.workflow_ids()
     calls = sum(len(embedded_simulator(sim).store.records(wf)) for wf in workflows)
@@ -75,7 +85,12 @@ def topology_backfill(sim: SimulatorSettings, work: Path, workers: int, max_runs
         }
         started = time.monotonic()
         with distributed_topology(
-            work / "topology", env, workers=workers, max_concurrent_runs=max_runs
+            work / "topology",
+            env,
+            workers=workers,
+            worker_concurrency=concurrency,
+            max_concurrent_runs=max_runs,
+            task_unit=task_unit,
         ) as topology:
             startup = time.monotonic() - started
             topology.add_partitions(workflows)
@@ -139,21 +154,28 @@ def main() -> None:
     parser.add_argument("--workflows", type=int, default=20)
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-concurrency", type=int, default=1)
     parser.add_argument("--max-runs", type=int, default=4)
+    parser.add_argument("--task-unit", choices=("run", "step"), default="run")
     parser.add_argument("--skip", default="", help=f"comma-separated of {', '.join(MEASURES)}")
     args = parser.parse_args()
     skip = {s for s in args.skip.split(",") if s}
     many = SimulatorSettings(calls=args.calls, workflows=args.workflows)
     one = SimulatorSettings(calls=args.calls, workflows=1)
     plan = {
-        "topology-many": lambda w: topology_backfill(many, w, args.workers, args.max_runs),
-        "topology-one": lambda w: topology_backfill(one, w, args.workers, args.max_runs),
+        "topology-many": lambda w: topology_backfill(
+            many, w, args.workers, args.max_runs, args.task_unit
+        ),
+        "topology-one": lambda w: topology_backfill(
+            one, w, args.workers, args.max_runs, args.task_unit
+        ),
         "cli-many": lambda w: cli_run(many, w),
         "cli-one": lambda w: cli_run(one, w),
     }
     print(
         f"{args.workflows} workflows / 1 workflow, {args.calls} calls; {args.workers} Celery"
-        f" workers (concurrency 1), max {args.max_runs} concurrent runs; {os.cpu_count()} CPUs"
+        f" workers (concurrency {args.worker_concurrency}), a Celery task per {args.task_unit},"
+        f" max {args.max_runs} concurrent runs; {os.cpu_count()} CPUs"
     )
     results = {}
     for name, measure in plan.items():

@@ -39,7 +39,7 @@ ENV_DAGSTER_HOME = "DAGSTER_HOME"
 ENV_EXECUTOR = "STUUT_EXECUTOR"
 ENV_CELERY_BROKER = "STUUT_CELERY_BROKER"
 ENV_CELERY_BACKEND = "STUUT_CELERY_BACKEND"
-EXECUTORS = ("default", "celery")
+EXECUTORS = ("default", "celery", "in_process")
 ENV_SIM_CALLS = "STUUT_SIM_CALLS"
 ENV_SIM_WORKFLOWS = "STUUT_SIM_WORKFLOWS"
 ENV_SIM_SEED = "STUUT_SIM_SEED"
@@ -147,8 +147,9 @@ def automation_running() -> bool:
 
 def executor() -> str:
     """How a run executes its steps: `default` (Dagster's, in the run's own process tree: what
-    `stuut-pipeline run` and `dagster dev` use) or `celery` (each step a task on a Celery
-    worker: the distributed deployment, docs/deploy.md). Celery needs `$STUUT_CELERY_BROKER`."""
+    `stuut-pipeline run` and `dagster dev` use), `celery` (each step a task on a Celery worker)
+    or `in_process` (every step in the run's process: for runs that are themselves Celery tasks,
+    launched by the `CeleryRunLauncher`; docs/deploy.md). Celery needs `$STUUT_CELERY_BROKER`."""
     value = (env(ENV_EXECUTOR) or "default").lower()
     if value not in EXECUTORS:
         raise ValueError(f"{ENV_EXECUTOR} must be one of {', '.join(EXECUTORS)}, got {value!r}")

@@ -29,8 +29,12 @@ def celery_step_executor() -> dg.ExecutorDefinition:
 
 @dg.definitions
 def executor() -> dg.Definitions:
-    """Every job's executor: Dagster's default, or Celery when `STUUT_EXECUTOR=celery` (the
-    distributed deployment: each step runs as a task on a `dagster-celery` worker)."""
-    if settings.executor() != "celery":
-        return dg.Definitions()
-    return dg.Definitions(executor=celery_step_executor())
+    """Every job's executor: Dagster's default; Celery when `STUUT_EXECUTOR=celery` (each step a
+    task on a `dagster-celery` worker); in-process when `STUUT_EXECUTOR=in_process` (the run is
+    one Celery task, launched by the instance's `CeleryRunLauncher`: its steps stay in it)."""
+    chosen = settings.executor()
+    if chosen == "celery":
+        return dg.Definitions(executor=celery_step_executor())
+    if chosen == "in_process":
+        return dg.Definitions(executor=dg.in_process_executor)
+    return dg.Definitions()

@@ -1,11 +1,12 @@
-"""The production topology end to end: a backfill whose steps run on Celery workers.
+"""The production topology end to end: a backfill whose runs or steps run on Celery workers.
 
 Webserver, daemon, code server and two Celery workers are separate processes with separate
 working directories; they share nothing but Postgres (the instance), SeaweedFS (the data, over
 S3) and Redis (the broker). A backfill of four workflows is launched through GraphQL; every run
 must succeed, the object store must hold exactly the simulator's calls, and the steps' recorded
 `worker_pid` must be Celery worker processes (at least two of them), never the webserver's,
-the daemon's or the code server's.
+the daemon's or the code server's. Both task units: a run per task (the CeleryRunLauncher: all
+steps of a run in one worker process) and a step per task (the Celery executor).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 import uuid
 
 import pyarrow.parquet as pq
+import pytest
 
 from stuut_pipeline import layout
 from stuut_pipeline.flatten import TABLES
@@ -38,8 +40,9 @@ def _rows(location: DataLocation, key: str) -> int:
         return pq.ParquetFile(src).metadata.num_rows
 
 
+@pytest.mark.parametrize("task_unit", ["run", "step"])
 def test_a_backfill_runs_its_steps_on_celery_workers(
-    tmp_path, postgres_url, postgres_server, seaweedfs
+    tmp_path, postgres_url, postgres_server, seaweedfs, task_unit
 ) -> None:
     simulator = embedded_simulator(SIM)
     workflows = simulator.store.workflow_ids()
@@ -63,7 +66,9 @@ def test_a_backfill_runs_its_steps_on_celery_workers(
             "STUUT_SIM_CALLS": str(SIM.calls),
             "STUUT_SIM_WORKFLOWS": str(SIM.workflows),
         }
-        with distributed_topology(tmp_path / "topology", env, workers=2) as topology:
+        with distributed_topology(
+            tmp_path / "topology", env, workers=2, task_unit=task_unit
+        ) as topology:
             services = topology.services
             assert len({s.cwd for s in services.values()}) == len(services)
             topology.add_partitions(workflows)
@@ -92,6 +97,9 @@ def test_a_backfill_runs_its_steps_on_celery_workers(
         assert all(isinstance(e["metadata"].get("worker_pid"), int) for e in found), found
     pids = {e["metadata"]["worker_pid"] for e in events}
     assert len(pids) >= 2, pids
+    if task_unit == "run":  # a run is one task: every step of it in one worker process
+        for wf, found in by_partition.items():
+            assert len({e["metadata"]["worker_pid"] for e in found}) == 1, (wf, found)
     assert not pids & control, (pids, control)
     assert pids <= celery, (pids, celery, hosts)
     assert {e["metadata"]["worker_host"] for e in events} == {os.uname().nodename}
@@ -103,7 +111,10 @@ def test_a_backfill_runs_its_steps_on_celery_workers(
             assert location.exists(layout.mart_key(rollup, wf)), (rollup, wf)
         assert location.exists(layout.report_key(wf))
     assert location.exists(layout.WAREHOUSE_FILE)
-    print(f"distributed backfill of {len(workflows)} workflows: {elapsed:.1f} s in all")
+    print(
+        f"distributed backfill ({task_unit} per task) of {len(workflows)} workflows:"
+        f" {elapsed:.1f} s in all"
+    )
 
 
 def test_only_the_distributed_deployment_selects_celery(monkeypatch) -> None:
@@ -123,6 +134,10 @@ def test_only_the_distributed_deployment_selects_celery(monkeypatch) -> None:
     repo = defs().get_repository_def()
     # the asset job of backfills too, not only stuut_pipeline_job
     assert {job.executor_def.name for job in repo.get_all_jobs()} == {"celery"}
+
+    monkeypatch.setenv("STUUT_EXECUTOR", "in_process")  # runs launched as Celery tasks
+    repo = defs().get_repository_def()
+    assert {job.executor_def.name for job in repo.get_all_jobs()} == {"in_process"}
 
     monkeypatch.setenv("STUUT_EXECUTOR", "dask")
     with pytest.raises(ValueError, match="default, celery"):

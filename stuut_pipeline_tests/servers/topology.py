@@ -1,15 +1,17 @@
 """The production topology on one machine, for tests and benchmarks: separate processes sharing
 nothing but Postgres (the instance), the object store (the data) and Redis (the Celery broker).
 
-- a code server: `dagster code-server start -m stuut_pipeline.definitions` (runs are launched
-  from it: the DefaultRunLauncher's run workers are its children);
+- a code server: `dagster code-server start -m stuut_pipeline.definitions` (with
+  `task_unit="step"` runs are launched from it: the DefaultRunLauncher's run workers are its
+  children; with `task_unit="run"`, the default, the CeleryRunLauncher sends each run to the
+  broker as one task);
 - the webserver: `dagster-webserver -w workspace.yaml` (the workspace points at the code server);
 - the daemon: `dagster-daemon run` (backfills, the queued run coordinator, run retries);
 - N Celery workers: `dagster-celery worker start -A dagster_celery.app -y celery-worker.yaml`.
 
 Each process has its own temp working directory and log, runs in its own process group
-(`start_new_session=True`) and gets the same environment (`STUUT_EXECUTOR=celery`, the instance,
-the data location, the broker). `stop()` kills every group, also after a failure.
+(`start_new_session=True`) and gets the same environment (`STUUT_EXECUTOR`, the instance, the
+data location, the broker). `stop()` kills every group, also after a failure.
 """
 
 from __future__ import annotations
@@ -93,10 +95,20 @@ def _group_pids(pgid: int) -> set[int]:
     return pids
 
 
-def instance_yaml(max_concurrent_runs: int, dequeue_interval_seconds: int = 2) -> str:
+#: What one Celery task executes: a whole run (deploy/celery-run-launcher.yaml, in-process
+#: steps) or one step (the Celery executor; each run has a run worker process of its own).
+TASK_UNITS = ("run", "step")
+
+
+def instance_yaml(
+    max_concurrent_runs: int, dequeue_interval_seconds: int = 2, task_unit: str = "run"
+) -> str:
     """deploy/dagster.yaml (the instance on Postgres) with the queued run coordinator, the given
-    run limit, and a shorter dequeue interval than the default 5 s."""
+    run limit, a shorter dequeue interval than the default 5 s, and with `task_unit="run"` the
+    CeleryRunLauncher of deploy/celery-run-launcher.yaml."""
     config = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
+    if task_unit == "run":
+        config.update(yaml.safe_load((DEPLOY / "celery-run-launcher.yaml").read_text()))
     config["run_coordinator"] = {
         "module": "dagster._core.run_coordinator",
         "class": "QueuedRunCoordinator",
@@ -308,20 +320,24 @@ def start_topology(
     workers: int = 2,
     worker_concurrency: int = 1,
     max_concurrent_runs: int = 4,
+    task_unit: str = "run",
     timeout: float = 180,
 ) -> Topology:
     """Start the code server, webserver, daemon and `workers` Celery workers; wait until each
     serves. `env` must name the instance (DAGSTER_PG_URL), the data (STUUT_DATA_URL, AWS_*) and
-    the broker (STUUT_CELERY_BROKER); DAGSTER_HOME, STUUT_EXECUTOR=celery and
-    STUUT_AUTOMATION_DEFAULT=stopped are set here."""
+    the broker (STUUT_CELERY_BROKER); DAGSTER_HOME, STUUT_EXECUTOR (`in_process` when a task is
+    a run, `celery` when it is a step; `task_unit`) and STUUT_AUTOMATION_DEFAULT=stopped are
+    set here."""
+    if task_unit not in TASK_UNITS:
+        raise ValueError(f"task_unit must be one of {TASK_UNITS}, got {task_unit!r}")
     home = root / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(instance_yaml(max_concurrent_runs))
+    (home / "dagster.yaml").write_text(instance_yaml(max_concurrent_runs, task_unit=task_unit))
     shared = {
         **env,
         "PATH": f"{BIN}{os.pathsep}{env.get('PATH', os.environ.get('PATH', ''))}",
         "DAGSTER_HOME": str(home),
-        "STUUT_EXECUTOR": "celery",
+        "STUUT_EXECUTOR": "in_process" if task_unit == "run" else "celery",
         "STUUT_AUTOMATION_DEFAULT": "stopped",
     }
     shared.pop("STUUT_DATA_DIR", None)
