@@ -1,7 +1,8 @@
 """`python -m reliability [--quick]`: run every scenario and print one table.
 
-Full sizes (`make reliability`): 30 kill trials, 3 refreshes under readers. `--quick` (what the
-pytest in `make test` runs): 3 kill trials, 2 refreshes of smaller workflows.
+Full sizes (`make reliability`): 30 kill trials (local and on S3), 3 refreshes under readers.
+`--quick` (what the pytest in `make test` runs): 3 kill trials (2 on S3), 2 refreshes of smaller
+workflows. `--only kill_s3` (repeatable) runs only the named scenarios.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import disk_full, kill, readers
+from . import disk_full, kill, kill_s3, readers
 from .helpers import Result
 
 
@@ -22,23 +24,33 @@ class Sizes:
     kill_trials: int
     reader_refreshes: int
     calls: tuple[int, int]  # simulator size of the first version, then of the refresh
+    kill_s3_trials: int = 2
 
 
-FULL = Sizes(kill_trials=30, reader_refreshes=3, calls=(300, 2400))
-QUICK = Sizes(kill_trials=3, reader_refreshes=2, calls=(200, 600))
+FULL = Sizes(kill_trials=30, reader_refreshes=3, calls=(300, 2400), kill_s3_trials=30)
+QUICK = Sizes(kill_trials=3, reader_refreshes=2, calls=(200, 600), kill_s3_trials=2)
 
 
-def run_all(root: Path, sizes: Sizes, out=print) -> list[Result]:
+def scenarios(sizes: Sizes) -> dict[str, Callable[[Path], Result]]:
+    """Every scenario by its `--only` name, in the order they run."""
+    return {
+        "kill": lambda d: kill.run(d, sizes.kill_trials, sizes.calls),
+        "kill_s3": lambda d: kill_s3.run(d, sizes.kill_s3_trials, sizes.calls),
+        "disk_full": lambda d: disk_full.run(d, sizes.calls),
+        "readers": lambda d: readers.run(d, sizes.reader_refreshes, sizes.calls),
+    }
+
+
+def run_all(root: Path, sizes: Sizes, out=print, only: Sequence[str] | None = None) -> list[Result]:
     results = []
-    for name, scenario in (
-        ("kill", lambda d: kill.run(d, sizes.kill_trials, sizes.calls)),
-        ("disk_full", lambda d: disk_full.run(d, sizes.calls)),
-        ("readers", lambda d: readers.run(d, sizes.reader_refreshes, sizes.calls)),
-    ):
+    for name, scenario in scenarios(sizes).items():
+        if only and name not in only:
+            continue
         start = time.monotonic()
         work = root / name
         work.mkdir(parents=True)
         result = scenario(work)
+        result.name = name
         result.notes.append(f"scenario took {time.monotonic() - start:.0f} s")
         out(f"[reliability] {name}: {'survived' if result.survived else 'NOT survived'}")
         results.append(result)
@@ -76,14 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reliability", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer trials, small data")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    parser.add_argument(
+        "--only", action="append", choices=list(scenarios(FULL)), help="run only this scenario"
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        results = run_all(args.keep, sizes)
+        results = run_all(args.keep, sizes, only=args.only)
     else:
         with tempfile.TemporaryDirectory(prefix="stuut-reliability-") as tmp:
-            results = run_all(Path(tmp), sizes)
+            results = run_all(Path(tmp), sizes, only=args.only)
     print(table(results))
     ok = all(r.survived or r.not_runnable for r in results)
     return 0 if ok else 1

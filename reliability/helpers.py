@@ -61,6 +61,7 @@ class Result:
     not_runnable: str | None = None  # the reason, when the scenario cannot run here
     tables_from_one_run: tuple[int, int] | None = None  # kill: trials with consistent tables
     failed_runs: int = 0  # readers: refresh runs that failed
+    name: str = ""  # the scenario's `--only` name, set by `run_all`
 
 
 @dataclass

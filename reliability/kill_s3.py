@@ -1,0 +1,178 @@
+"""kill -9 during a refresh, with the data location on S3 (a SeaweedFS server of its own).
+
+The same trials as `kill.py`, but `STUUT_DATA_URL=s3://<bucket>/<prefix>` against a real
+`weed server` started here on fresh loopback ports (signatures checked). After each kill every
+object under the prefix is downloaded, as a reader would fetch it, into a fresh local mirror, and
+the mirror is judged with the local checks: each published object is the previous version
+(byte-identical) or the complete newer one, readable whole, and no staged or temporary object is
+under a published prefix. A final undisturbed run must succeed and leave no orphaned staging.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import uuid
+from pathlib import Path
+
+from stuut_pipeline import settings
+from stuut_pipeline.storage import DataLocation, S3Options
+from stuut_pipeline_tests.servers.seaweedfs import SeaweedS3, running_seaweedfs
+
+from . import helpers as h
+from .kill import LATENCY_MS
+
+SCENARIO = "kill -9 during a refresh, on S3"
+
+
+def s3_env(base: dict[str, str], server: SeaweedS3, url: str) -> dict[str, str]:
+    """A run's environment pointing its data location at `url` on `server`."""
+    env = dict(base)
+    env.pop(settings.ENV_DATA_DIR, None)
+    env.update(
+        {
+            settings.ENV_DATA_URL: url,
+            settings.ENV_S3_ENDPOINT: server.endpoint_url,
+            settings.ENV_S3_ACCESS_KEY: server.access_key,
+            settings.ENV_S3_SECRET_KEY: server.secret_key,
+            settings.ENV_S3_REGION: server.region,
+        }
+    )
+    return env
+
+
+def location_of(server: SeaweedS3, url: str) -> DataLocation:
+    """The reader's view of `url` (its own client, the server's one identity)."""
+    options = S3Options(
+        endpoint_url=server.endpoint_url,
+        access_key=server.access_key,
+        secret_key=server.secret_key,
+        region=server.region,
+    )
+    return DataLocation.from_url(url, options)
+
+
+def mirror(location: DataLocation, dest: Path) -> Path:
+    """Download every object under `location` into a fresh `dest` (keys as relative paths)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    for key in location.list_files():
+        target = dest / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(location.read_bytes(key))
+    return dest
+
+
+def changed_bytes(data: Path, previous: dict[str, h.Content], digests: dict[str, str]) -> list[str]:
+    """Published keys whose content is the previous version but whose bytes differ."""
+    now = h.file_digests(data)
+    out = []
+    for key in h.published_keys(data):
+        if key not in previous or key not in digests:
+            continue
+        try:
+            same_content = h.read_content(data, key).digest == previous[key].digest
+        except h.Unreadable:
+            continue  # counted by judge
+        if same_content and now.get(key) != digests[key]:
+            out.append(key)
+    return out
+
+
+def run(root: Path, trials: int, sizes: tuple[int, int] = (300, 2400), seed: int = 31) -> h.Result:
+    """Run the S3 kill trials against a SeaweedFS server started (and stopped) here."""
+    with running_seaweedfs(root / "seaweedfs") as server:
+        return _trials(root, server, trials, sizes, random.Random(seed))
+
+
+def _trials(
+    root: Path, server: SeaweedS3, trials: int, sizes: tuple[int, int], rng: random.Random
+) -> h.Result:
+    result = h.Result(SCENARIO)
+    base_calls, refresh_calls = sizes
+    workflow = h.workflow_ids_for(base_calls)[0]
+    run_tag = uuid.uuid4().hex[:8]
+    ref_url = f"s3://{server.bucket}/reliability-{run_tag}/reference"
+    url = f"s3://{server.bucket}/reliability-{run_tag}/trials"
+
+    # The complete newer version and one refresh's duration, from an undisturbed run on S3.
+    ref = h.Sandbox.create(root / "reference")
+    h.require_ok(
+        h.run_pipeline(s3_env(ref.env(base_calls), server, ref_url), [workflow]), "first version"
+    )
+    refresh = h.require_ok(
+        h.run_pipeline(
+            s3_env(ref.env(refresh_calls, latency_ms=LATENCY_MS), server, ref_url), [workflow]
+        ),
+        "refresh",
+    )
+    newer = h.snapshot(mirror(location_of(server, ref_url), root / "reference-mirror"))
+    duration = refresh.seconds
+    result.notes.append(
+        f"one refresh on S3 takes {duration:.1f} s; kills uniform over [0, {duration:.1f}] s"
+    )
+
+    sandbox = h.Sandbox.create(root / "trials")
+    h.require_ok(
+        h.run_pipeline(s3_env(sandbox.env(base_calls), server, url), [workflow]),
+        "first version (trials)",
+    )
+    reader = location_of(server, url)
+    view = root / "mirror"
+    env = s3_env(sandbox.env(refresh_calls, latency_ms=LATENCY_MS), server, url)
+    one_run = finished_early = 0
+    for trial in range(trials):
+        before = mirror(reader, view)
+        previous, digests = h.snapshot(before), h.file_digests(before)
+        finished, _ = h.run_and_kill(env, [workflow], h.uniform(rng, duration), root / "kill.log")
+        finished_early += finished
+        data = mirror(reader, view)
+        verdict = h.judge(data, previous, newer)
+        moved = changed_bytes(data, previous, digests)
+        result.partial_visible += verdict.partial_visible + len(moved)
+        result.rows_lost += verdict.rows_lost
+        result.notes += [f"trial {trial}: {p}" for p in verdict.problems]
+        result.notes += [f"trial {trial}: same content, other bytes: {k}" for k in moved]
+        consistent, why = h.tables_from_one_run(data, workflow)
+        one_run += consistent
+        if not consistent:
+            result.notes.append(f"trial {trial}: tables from different runs: {why}")
+        result.trials += 1
+
+    final_ok, orphans = _final_run(result, env, workflow, (reader, view), newer)
+    result.notes.insert(
+        0,
+        f"tables from one run: {one_run}/{trials}; runs that finished before their kill:"
+        f" {finished_early}; server: SeaweedFS {server.endpoint_url}",
+    )
+    result.tables_from_one_run = (one_run, trials)
+    result.survived = (
+        result.partial_visible == 0 and result.rows_lost == 0 and final_ok and not orphans
+    )
+    result.error_clear = "n/a (SIGKILL: no message)"
+    return result
+
+
+def _final_run(
+    result: h.Result,
+    env: dict[str, str],
+    workflow: str,
+    where: tuple[DataLocation, Path],
+    newer: dict[str, h.Content],
+) -> tuple[bool, list[str]]:
+    """The undisturbed run after the kills: succeeds, leaves the newer version and no staging."""
+    final = h.run_pipeline(env, [workflow])
+    data = mirror(*where)
+    orphans = h.staging_orphans(data)
+    final_ok = final.returncode == 0
+    if not final_ok:
+        result.notes.append(
+            f"final run failed: {h.summary_lines(final.output) or final.output[-500:]}"
+        )
+    if orphans:
+        result.notes.append(f"orphaned staging after the final run: {', '.join(orphans)}")
+    after = h.judge(data, {}, newer)
+    if after.partial_visible or set(h.published_keys(data)) != set(newer):
+        result.notes.append(f"final state is not the complete newer version: {after.problems}")
+        final_ok = False
+    return final_ok, orphans
