@@ -120,7 +120,7 @@ def _trials(
     reader = location_of(server, url)
     view = root / "mirror"
     env = s3_env(sandbox.env(refresh_calls, latency_ms=LATENCY_MS), server, url)
-    one_run = finished_early = 0
+    one_run = finished_early = before_tables = newer_seen = 0
     for trial in range(trials):
         before = mirror(reader, view)
         previous, digests = h.snapshot(before), h.file_digests(before)
@@ -137,13 +137,16 @@ def _trials(
         one_run += consistent
         if not consistent:
             result.notes.append(f"trial {trial}: tables from different runs: {why}")
+        before_tables += not _tables_refreshed(data, workflow, newer)
+        newer_seen += verdict.new_files > 0
         result.trials += 1
 
     final_ok, orphans = _final_run(result, env, workflow, (reader, view), newer)
     result.notes.insert(
         0,
-        f"tables from one run: {one_run}/{trials}; runs that finished before their kill:"
-        f" {finished_early}; server: SeaweedFS {server.endpoint_url}",
+        f"tables from one run: {one_run}/{trials}; kills before the tables were refreshed:"
+        f" {before_tables}/{trials}; trials after which some object was the newer version:"
+        f" {newer_seen}/{trials}; runs that finished before their kill: {finished_early}",
     )
     result.tables_from_one_run = (one_run, trials)
     result.survived = (
@@ -151,6 +154,15 @@ def _trials(
     )
     result.error_clear = "n/a (SIGKILL: no message)"
     return result
+
+
+def _tables_refreshed(data: Path, workflow: str, newer: dict[str, h.Content]) -> bool:
+    """Whether the published calls table is the newer version (the kill came after it)."""
+    key = f"parquet/calls/workflow_id={workflow}/part-0.parquet"
+    try:
+        return h.read_content(data, key) == newer[key]
+    except h.Unreadable:
+        return False
 
 
 def _final_run(
