@@ -4,8 +4,9 @@ The same trials as `kill.py`, but `STUUT_DATA_URL=s3://<bucket>/<prefix>` agains
 `weed server` started here on fresh loopback ports (signatures checked). After each kill every
 object under the prefix is downloaded, as a reader would fetch it, into a fresh local mirror, and
 the mirror is judged with the local checks: each published object is the previous version
-(byte-identical) or the complete newer one, readable whole, and no staged or temporary object is
-under a published prefix. A final undisturbed run must succeed and leave no orphaned staging.
+(byte-identical) or the complete newer one published whole by a later run (the four tables
+naming that one run in their `stuut.run_id`), readable whole, and no staged or temporary object
+is under a published prefix. A final undisturbed run must succeed and leave no orphaned staging.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import shutil
 import uuid
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from stuut_pipeline import settings
+from stuut_pipeline.flatten.parquet_io import RUN_ID_KEY
 from stuut_pipeline.storage import DataLocation, S3Options
 from stuut_pipeline_tests.servers.seaweedfs import SeaweedS3, running_seaweedfs
 
@@ -63,20 +68,44 @@ def mirror(location: DataLocation, dest: Path) -> Path:
     return dest
 
 
-def changed_bytes(data: Path, previous: dict[str, h.Content], digests: dict[str, str]) -> list[str]:
-    """Published keys whose content is the previous version but whose bytes differ."""
-    now = h.file_digests(data)
-    out = []
-    for key in h.published_keys(data):
-        if key not in previous or key not in digests:
-            continue
+def table_run_ids(data: Path, workflow: str) -> dict[str, str | None]:
+    """The `stuut.run_id` file metadata of each published table of `workflow` (None: absent)."""
+    out: dict[str, str | None] = {}
+    for table in h.TABLES:
+        path = data / "parquet" / table / f"workflow_id={workflow}" / "part-0.parquet"
         try:
-            same_content = h.read_content(data, key).digest == previous[key].digest
-        except h.Unreadable:
-            continue  # counted by judge
-        if same_content and now.get(key) != digests[key]:
-            out.append(key)
+            meta = pq.read_metadata(path).metadata or {}
+        except (OSError, pa.ArrowInvalid):
+            meta = {}
+        value = meta.get(RUN_ID_KEY.encode())
+        out[table] = value.decode() if value is not None else None
     return out
+
+
+def rewritten(
+    data: Path,
+    before: tuple[dict[str, str], dict[str, str | None]],
+    newer: dict[str, h.Content],
+    workflow: str,
+) -> tuple[list[str], list[str]]:
+    """(objects whose bytes changed, problems): a changed object must be a whole newer publish.
+
+    Bytes may change only by a later run's publish: the complete newer content (judged by
+    `judge`) and, for the tables, a run id other than before, the same for all four."""
+    digests, run_ids = before
+    now = h.file_digests(data)
+    changed = [k for k in h.published_keys(data) if k in digests and now.get(k) != digests[k]]
+    problems = []
+    ids_now = table_run_ids(data, workflow)
+    if len(set(ids_now.values())) != 1 or None in ids_now.values():
+        problems.append(f"the four tables name different runs: {ids_now}")
+    for key in changed:
+        if key not in newer:
+            problems.append(f"changed but not a published key of the newer version: {key}")
+        table = h.dataset_of(key)
+        if key.startswith("parquet/") and ids_now.get(table) == run_ids.get(table):
+            problems.append(f"other bytes under the same run id: {key}")
+    return changed, problems
 
 
 def run(root: Path, trials: int, sizes: tuple[int, int] = (300, 2400), seed: int = 31) -> h.Result:
@@ -120,33 +149,34 @@ def _trials(
     reader = location_of(server, url)
     view = root / "mirror"
     env = s3_env(sandbox.env(refresh_calls, latency_ms=LATENCY_MS), server, url)
-    one_run = finished_early = before_tables = newer_seen = 0
+    one_run = finished_early = before_tables = identical = 0
     for trial in range(trials):
         before = mirror(reader, view)
-        previous, digests = h.snapshot(before), h.file_digests(before)
+        previous = h.snapshot(before)
+        state = (h.file_digests(before), table_run_ids(before, workflow))
         finished, _ = h.run_and_kill(env, [workflow], h.uniform(rng, duration), root / "kill.log")
         finished_early += finished
         data = mirror(reader, view)
         verdict = h.judge(data, previous, newer)
-        moved = changed_bytes(data, previous, digests)
-        result.partial_visible += verdict.partial_visible + len(moved)
+        changed, problems = rewritten(data, state, newer, workflow)
+        identical += not changed
+        result.partial_visible += verdict.partial_visible + len(problems)
         result.rows_lost += verdict.rows_lost
-        result.notes += [f"trial {trial}: {p}" for p in verdict.problems]
-        result.notes += [f"trial {trial}: same content, other bytes: {k}" for k in moved]
+        result.notes += [f"trial {trial}: {p}" for p in verdict.problems + problems]
         consistent, why = h.tables_from_one_run(data, workflow)
         one_run += consistent
         if not consistent:
             result.notes.append(f"trial {trial}: tables from different runs: {why}")
         before_tables += not _tables_refreshed(data, workflow, newer)
-        newer_seen += verdict.new_files > 0
         result.trials += 1
 
     final_ok, orphans = _final_run(result, env, workflow, (reader, view), newer)
     result.notes.insert(
         0,
         f"tables from one run: {one_run}/{trials}; kills before the tables were refreshed:"
-        f" {before_tables}/{trials}; trials after which some object was the newer version:"
-        f" {newer_seen}/{trials}; runs that finished before their kill: {finished_early}",
+        f" {before_tables}/{trials}; every object byte-identical after the kill:"
+        f" {identical}/{trials} (the others: replaced whole by the killed run's publish);"
+        f" runs that finished before their kill: {finished_early}",
     )
     result.tables_from_one_run = (one_run, trials)
     result.survived = (

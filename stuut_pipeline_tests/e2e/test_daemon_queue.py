@@ -112,10 +112,12 @@ def test_second_run_of_a_partition_waits_in_the_queue(ui: DagsterUI, monkeypatch
     monkeypatch.setenv("DAGSTER_HOME", str(ui.home))
     with dg.DagsterInstance.get() as instance:
         snapshots = poll_statuses(instance, [first, second, elsewhere])
+        final = snapshots[-1]
+        assert set(final.values()) == {dg.DagsterRunStatus.SUCCESS}, (
+            final,
+            ui.log.read_text()[-3000:],
+        )
         windows = {r: step_window(instance, r) for r in (first, second)}
-
-    final = snapshots[-1]
-    assert set(final.values()) == {dg.DagsterRunStatus.SUCCESS}, (final, ui.log.read_text()[-3000:])
     # Whenever one run of the partition is running, the other waits in the queue.
     for snap in snapshots:
         for a, b in ((first, second), (second, first)):
