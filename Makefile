@@ -84,5 +84,5 @@ bench-quick: install  ## a smoke check of the benchmarks (~2-3 min)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python benchmarks/run.py --quick
 
-reliability: install  ## the reliability suite at full size (kill -9, disk full, readers): RELIABILITY.md
+reliability: install  ## the reliability suite at full size (kill -9 local and on S3, disk full, readers): RELIABILITY.md
 	$(BIN)/python -m reliability

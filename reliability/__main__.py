@@ -1,10 +1,11 @@
 """`python -m reliability [--quick]`: run every scenario and print one table.
 
-Full sizes (`make reliability`): 30 kill trials, 3 refreshes under readers, a backfill of 50
-workflows. `--quick` (what the pytest in `make test` runs): 3 kill trials, 2 refreshes of smaller
-workflows, a backfill of 6 small workflows. `--only NAME` runs only the named scenarios.
-After every scenario, every file under its directories and every process output is scanned for
-the secrets the runs were given; a secret found fails the scenario.
+Full sizes (`make reliability`): 30 kill trials (local and on S3), 3 refreshes under readers, a
+backfill of 50 workflows. `--quick` (what the pytest in `make test` runs): 3 kill trials (2 on
+S3), 2 refreshes of smaller workflows, a backfill of 6 small workflows. `--only NAME`
+(repeatable) runs only the named scenarios. After every scenario, every file under its
+directories and every process output is scanned for the secrets the runs were given; a secret
+found fails the scenario.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import disk_full, kill, load, readers
+from . import disk_full, kill, kill_s3, load, readers
 from . import helpers as h
 from .helpers import Result
 
@@ -28,16 +29,22 @@ class Sizes:
     reader_refreshes: int
     calls: tuple[int, int]  # simulator size of the first version, then of the refresh
     load: load.LoadSize
+    kill_s3_trials: int = 2
 
 
-FULL = Sizes(kill_trials=30, reader_refreshes=3, calls=(300, 2400), load=load.FULL)
-QUICK = Sizes(kill_trials=3, reader_refreshes=2, calls=(200, 600), load=load.QUICK)
+FULL = Sizes(
+    kill_trials=30, reader_refreshes=3, calls=(300, 2400), load=load.FULL, kill_s3_trials=30
+)
+QUICK = Sizes(
+    kill_trials=3, reader_refreshes=2, calls=(200, 600), load=load.QUICK, kill_s3_trials=2
+)
 
 
 def scenarios(sizes: Sizes) -> dict[str, Callable[[Path], Result]]:
-    """Every scenario by name, at these sizes."""
+    """Every scenario by its `--only` name, in the order they run."""
     return {
         "kill": lambda d: kill.run(d, sizes.kill_trials, sizes.calls),
+        "kill_s3": lambda d: kill_s3.run(d, sizes.kill_s3_trials, sizes.calls),
         "disk_full": lambda d: disk_full.run(d, sizes.calls),
         "readers": lambda d: readers.run(d, sizes.reader_refreshes, sizes.calls),
         "load": lambda d: load.run(d, sizes.load),
@@ -65,6 +72,7 @@ def run_all(root: Path, sizes: Sizes, out=print, only: Sequence[str] | None = No
         work.mkdir(parents=True)
         result = scenario(work)
         _scan(result, work)
+        result.name = name
         result.notes.append(f"scenario took {time.monotonic() - start:.0f} s")
         out(f"[reliability] {name}: {'survived' if result.survived else 'NOT survived'}")
         results.append(result)
@@ -104,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer trials, small data")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
     parser.add_argument(
-        "--only", action="append", choices=list(scenarios(QUICK)), help="run only this scenario"
+        "--only", action="append", choices=list(scenarios(FULL)), help="run only this scenario"
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL

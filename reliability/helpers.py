@@ -70,6 +70,7 @@ class Result:
     tables_from_one_run: tuple[int, int] | None = None  # kill: trials with consistent tables
     failed_runs: int = 0  # readers: refresh runs that failed
     secrets_found: int | None = None  # files and process outputs holding a secret (scan)
+    name: str = ""  # the scenario's `--only` name, set by `run_all`
 
 
 @dataclass

@@ -45,3 +45,29 @@ def run_status(home: str, run_id: str) -> dg.DagsterRunStatus:
     os.environ["DAGSTER_HOME"] = home
     with dg.DagsterInstance.get() as instance:
         return instance.get_run_by_id(run_id).status
+
+
+def step_events(home: str, run_id: str) -> dict[str, list[str]]:
+    """Step keys by event type name (STEP_START, STEP_SUCCESS, ...) of `run_id` in `home`."""
+    os.environ["DAGSTER_HOME"] = home
+    out: dict[str, list[str]] = {}
+    with dg.DagsterInstance.get() as instance:
+        for entry in instance.all_logs(run_id):
+            event = entry.dagster_event
+            if event is not None and event.step_key:
+                out.setdefault(event.event_type_value, []).append(event.step_key)
+    return out
+
+
+def wait_step_started(
+    home: str, proc: subprocess.Popen, run_id: str, word: str, timeout: float = 240
+) -> str:
+    """The first step of `run_id` whose key contains `word`, once its STEP_START is recorded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        started = [k for k in step_events(home, run_id).get("STEP_START", []) if word in k]
+        if started:
+            return started[0]
+        time.sleep(0.05)
+    raise TimeoutError(f"no step matching {word!r} started in {timeout:.0f} s")

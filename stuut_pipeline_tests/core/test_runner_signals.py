@@ -1,5 +1,6 @@
 """`stuut-pipeline run` under real signals: SIGTERM stops it within seconds with its run marked
-failed; a run SIGKILLed mid-way is released by the next run, which then completes."""
+failed; a run SIGKILLed mid-way (in the fetch, or once a rollup has started) is released by the
+next run, which then completes."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import subprocess
 import time
 
 import dagster as dg
+import pyarrow.parquet as pq
 import pytest
 
 from .. import factories
-from ..processes import CLI, run_status, start_run, wait_started
+from ..processes import CLI, run_status, start_run, step_events, wait_started, wait_step_started
 
 CALLS, WORKFLOWS = 1200, 2
 
@@ -116,3 +118,71 @@ def test_a_second_run_of_a_workflow_waits_for_the_first(env, tmp_path, monkeypat
     assert len(by_id) == 2
     later = next(r for run_id, r in by_id.items() if run_id != first_id)
     assert later.start_time >= by_id[first_id].end_time  # one after the other
+
+
+TABLES = ("calls", "call_classifications", "call_tasks", "call_invoices")
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+def _table_run_ids(data: str, workflow: str) -> set[str]:
+    """The `stuut.run_id` metadata of the four published table files of `workflow`."""
+    ids = set()
+    for table in TABLES:
+        path = f"{data}/parquet/{table}/workflow_id={workflow}/part-0.parquet"
+        ids.add(pq.read_metadata(path).metadata[b"stuut.run_id"].decode())
+    return ids
+
+
+def _slot_holders(instance) -> set[str]:
+    """Runs holding or waiting for any concurrency slot in the instance."""
+    storage = instance.event_log_storage
+    holders = set(storage.get_concurrency_run_ids())
+    for key in storage.get_concurrency_keys():
+        info = storage.get_concurrency_info(key)
+        holders |= info.active_run_ids | info.pending_run_ids | info.assigned_run_ids
+    return holders
+
+
+def test_a_run_killed_inside_a_rollup_is_released(env, tmp_path, monkeypatch) -> None:
+    """SIGKILL once a rollup step has started: the next runs of it and of another workflow
+    complete, the dead run is marked failed, holds no slot, and the tables are one run's."""
+    home = env["DAGSTER_HOME"]
+    monkeypatch.setenv("DAGSTER_HOME", home)
+    first, other = _workflows()[:2]
+    proc = start_run({**env, "STUUT_SIM_LATENCY_MS": "0"}, first, tmp_path)
+    try:
+        dead_id = wait_started(home, proc)
+        in_flight = wait_step_started(home, proc, dead_id, "rollup")
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        _kill_group(proc)
+    assert "rollup" in in_flight
+    assert run_status(home, dead_id) == dg.DagsterRunStatus.STARTED  # nobody told the instance
+    events = step_events(home, dead_id)
+    assert set(events["STEP_START"]) - set(events.get("STEP_SUCCESS", [])), events  # mid-run
+
+    fast = {**env, "STUUT_SIM_LATENCY_MS": "0"}
+    again = [start_run(fast, first, tmp_path), start_run(fast, other, tmp_path)]
+    try:
+        outputs = [p.communicate(timeout=300) for p in again]  # a hang fails the test
+    finally:
+        for p in again:
+            _kill_group(p)
+    for p, (out, err) in zip(again, outputs, strict=True):
+        assert p.returncode == 0, out + err
+        assert ": ok;" in out, out
+    assert run_status(home, dead_id) == dg.DagsterRunStatus.FAILURE
+    with dg.DagsterInstance.get() as instance:
+        assert dead_id not in _slot_holders(instance)
+        assert not _slot_holders(instance)
+        done = instance.get_runs(
+            dg.RunsFilter(tags={"dagster/partition": first}, statuses=[dg.DagsterRunStatus.SUCCESS])
+        )
+    assert len(done) == 1
+    assert _table_run_ids(env["STUUT_DATA_DIR"], first) == {done[0].run_id}

@@ -1,10 +1,10 @@
 """The reliability suite in quick mode (reliability/, `python -m reliability --quick`).
 
-Real faults from outside: SIGKILL of `stuut-pipeline run` process groups, a small mounted
-filesystem that fills up, a concurrent reader process, an API answering 429s and 500s during a
-backfill. After each, no secret may be in any file or process output. Every scenario must
-survive; a scenario that cannot run here must say why, and only a mount permission error is an
-accepted reason.
+Real faults from outside: SIGKILL of `stuut-pipeline run` process groups (on a local directory
+and on S3, a SeaweedFS server the suite starts itself), a small mounted filesystem that fills up,
+a concurrent reader process, an API answering 429s and 500s during a backfill. After each, no
+secret may be in any file or process output. Every scenario must survive; a scenario that cannot
+run here must say why, and only a mount permission error is an accepted reason.
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ MOUNT_PERMISSION_ERRORS = ("permission denied", "must be superuser", "not permit
 def results(tmp_path_factory):
     found = run_all(tmp_path_factory.mktemp("reliability"), QUICK, out=lambda _: None)
     print(table(found))
-    return {r.scenario.split(" ")[0]: r for r in found}
+    return {r.name: r for r in found}
 
 
 def test_every_scenario_survived(results):
-    assert set(results) == {"kill", "disk", "readers", "load"}
+    assert set(results) == {"kill", "kill_s3", "disk_full", "readers", "load"}
     for name, r in results.items():
         if r.not_runnable:
-            assert name == "disk", r.not_runnable
+            assert name == "disk_full", r.not_runnable
             assert any(text in r.not_runnable.lower() for text in MOUNT_PERMISSION_ERRORS), (
                 r.not_runnable
             )
@@ -49,13 +49,16 @@ def test_the_load_backfill_met_faults_and_every_workflow_run_succeeded(results):
     assert any(note.startswith("outputs exact") and note.endswith(": 6/6") for note in r.notes)
 
 
-def test_kill_left_the_four_tables_from_one_run(results):
-    one_run, trials = results["kill"].tables_from_one_run
-    assert one_run == trials, results["kill"].notes
+@pytest.mark.parametrize("name", ["kill", "kill_s3"])
+def test_kill_left_the_four_tables_from_one_run(results, name):
+    one_run, trials = results[name].tables_from_one_run
+    expected = {"kill": QUICK.kill_trials, "kill_s3": QUICK.kill_s3_trials}[name]
+    assert trials == expected
+    assert one_run == trials, results[name].notes
 
 
 def test_disk_full_message_names_the_path_and_enospc(results):
-    r = results["disk"]
+    r = results["disk_full"]
     if r.not_runnable:
         pytest.skip(r.not_runnable)
     assert r.error_clear.startswith("yes"), r.error_clear
