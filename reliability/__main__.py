@@ -2,10 +2,10 @@
 
 Full sizes (`make reliability`): 30 kill trials (local and on S3), 3 refreshes under readers, a
 backfill of 50 workflows. `--quick` (what the pytest in `make test` runs): 3 kill trials (2 on
-S3), 2 refreshes of smaller workflows, a backfill of 6 small workflows. `--only NAME`
-(repeatable) runs only the named scenarios. After every scenario, every file under its
-directories and every process output is scanned for the secrets the runs were given; a secret
-found fails the scenario.
+S3), 2 refreshes of smaller workflows, a backfill of 6 small workflows. Both then run hostile
+records (5%) and a shrinking refresh. `--only NAME` (repeatable) runs only the named scenarios.
+After every scenario, every file under its directories and every process output is scanned for
+the secrets the runs were given; a secret found fails the scenario.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import disk_full, kill, kill_s3, load, readers
+from . import disk_full, hostile, kill, kill_s3, load, readers
 from . import helpers as h
 from .helpers import Result
 
@@ -48,6 +48,8 @@ def scenarios(sizes: Sizes) -> dict[str, Callable[[Path], Result]]:
         "disk_full": lambda d: disk_full.run(d, sizes.calls),
         "readers": lambda d: readers.run(d, sizes.reader_refreshes, sizes.calls),
         "load": lambda d: load.run(d, sizes.load),
+        "hostile": lambda d: hostile.hostile(d, sizes.calls[1]),
+        "shrink": lambda d: hostile.shrink(d, sizes.calls),
     }
 
 

@@ -35,7 +35,7 @@ PIPELINE = str(Path(sys.executable).parent / "stuut-pipeline")
 #: What a reader globs (the published layout, README "Outputs").
 PUBLISHED_GLOBS = ("parquet/*/*/*.parquet", "marts/*/*/*.parquet", "raw/calls/*/*.zst")
 PUBLISHED_ROOTS = ("parquet", "marts", "raw")
-EXPECTED_NAMES = {"part-0.parquet", "calls.ndjson.zst"}
+EXPECTED_NAMES = {"part-0.parquet", "calls.ndjson.zst", "quarantine.ndjson.zst"}
 TABLES = ("calls", "call_classifications", "call_tasks", "call_invoices")
 #: Primary keys, written out here (not imported) so the checks stay independent of the code.
 PRIMARY_KEYS = {

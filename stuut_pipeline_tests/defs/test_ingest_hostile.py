@@ -88,9 +88,8 @@ def test_a_refresh_that_shrinks_a_workflow_fails_and_keeps_the_files(tmp_path) -
         assert "calls" not in tables
         failure = result.get_step_failure_events()[0].step_failure_data.error.to_string()
         assert "no_shrink" in failure and "allow_shrink" in failure
-        after = published(data_dir)
-        parquet = {p: b for p, b in after.items() if "parquet" in p.parts}
-        assert parquet == {p: b for p, b in before.items() if "parquet" in p.parts}
+        # the tables and the raw landing alike: a rebuild from the landing gives the 100 again
+        assert published(data_dir) == before
         assert read(data_dir, "calls", WORKFLOW).num_rows == 100
 
         accepted = materialize(

@@ -2,7 +2,8 @@
 
 Real faults from outside: SIGKILL of `stuut-pipeline run` process groups (on a local directory
 and on S3, a SeaweedFS server the suite starts itself), a small mounted filesystem that fills up,
-a concurrent reader process, an API answering 429s and 500s during a backfill. After each, no
+a concurrent reader process, an API answering 429s and 500s during a backfill, hostile records
+and a refresh that shrinks a workflow. After each, no
 secret may be in any file or process output. Every scenario must survive; a scenario that cannot
 run here must say why, and only a mount permission error is an accepted reason.
 """
@@ -24,7 +25,7 @@ def results(tmp_path_factory):
 
 
 def test_every_scenario_survived(results):
-    assert set(results) == {"kill", "kill_s3", "disk_full", "readers", "load"}
+    assert set(results) == {"kill", "kill_s3", "disk_full", "readers", "load", "hostile", "shrink"}
     for name, r in results.items():
         if r.not_runnable:
             assert name == "disk_full", r.not_runnable
@@ -35,6 +36,20 @@ def test_every_scenario_survived(results):
         assert r.survived, f"{r.scenario}: {r.notes}"
         assert r.partial_visible == 0, r.notes
         assert r.rows_lost in (0, None), r.notes
+
+
+def test_hostile_records_are_published_or_quarantined_and_landed_byte_exact(results):
+    r = results["hostile"]
+    assert r.trials == 2 and r.failed_runs == 0 and r.rows_lost == 0, r.notes
+    per_workflow = [n for n in r.notes if n.startswith("otwfl_")]
+    assert len(per_workflow) == 2 and all("byte-exact: True" in n for n in per_workflow)
+    assert any("quarantined 0" not in n for n in per_workflow), "no record was quarantined"
+
+
+def test_a_shrinking_refresh_is_refused_and_changes_nothing(results):
+    r = results["shrink"]
+    assert r.error_clear.startswith("yes"), r.error_clear
+    assert any(n.endswith("published files changed: 0") for n in r.notes), r.notes
 
 
 def test_no_scenario_left_a_secret_anywhere(results):

@@ -8,7 +8,7 @@ from the raw landing without calling the API; selecting only `raw_calls` fetches
 import contextlib
 import gc
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import dagster as dg
@@ -34,7 +34,12 @@ from stuut_pipeline.flatten.checks import (
     table_outcomes,
 )
 from stuut_pipeline.layout import checked_workflow_id, quarantine_key, table_scan
-from stuut_pipeline.model import DATA_DICTIONARY_NOTE, markdown_table, table_markdown
+from stuut_pipeline.model import (
+    DATA_DICTIONARY_NOTE,
+    CheckOutcome,
+    markdown_table,
+    table_markdown,
+)
 from stuut_pipeline.raw_landing import (
     RECORDS_QUARANTINED,
     TOTAL_RECORDS_RECONCILED,
@@ -169,13 +174,25 @@ class Landing:
     complete: bool
 
 
+class _ShrinkRefused(Exception):
+    """The refresh would shrink the workflow: the landing is not published (`no_shrink`)."""
+
+    def __init__(self, outcome: CheckOutcome) -> None:
+        super().__init__(outcome.description)
+        self.outcome = outcome
+
+
 def _fetch_and_land(
     stuut_api: StuutApiResource,
     location: DataLocation,
     workflow_id: str,
     writer: PartitionWriter | None,
+    guard: Callable[[int], None] | None = None,
 ) -> Landing:
-    """Fetch one workflow, land it raw; with a writer, flatten the decoded pages as they arrive."""
+    """Fetch one workflow, land it raw; with a writer, flatten the decoded pages as they arrive.
+
+    `guard(calls)` runs before the landing is published, with the number of keyable calls
+    received; raising there discards the staged landing and keeps the published one."""
     query = CallsQuery(limit=stuut_api.page_size, workflow=workflow_id)
     fused = writer is not None
     pending: list = []
@@ -201,6 +218,8 @@ def _fetch_and_land(
                     pending = []
             if fused and pending:
                 writer.write(flatten_calls(pending))
+            if guard is not None:
+                guard(landing.records - landing.quarantined)
             key = landing.publish()
     except StuutRetriesExhausted as exc:
         # the API is down or rate-limiting: try the step again later (a bad token is not retried)
@@ -270,7 +289,11 @@ def _ingest(
     writer = PartitionWriter(location, workflow_id, run_id=context.run.run_id) if tables else None
     try:
         if RAW_CALLS_KEY in selected:
-            landed = _fetch_and_land(stuut_api, location, workflow_id, writer)
+            guard = _shrink_guard(config, location, workflow_id) if writer is not None else None
+            try:
+                landed = _fetch_and_land(stuut_api, location, workflow_id, writer, guard)
+            except _ShrinkRefused as refused:
+                yield from _refuse(workflow_id, [], refused.outcome, checks)
             report = landed.report
             context.log.info(
                 f"{workflow_id}: {report.records} calls in {report.pages} pages"
@@ -314,6 +337,47 @@ def _ingest(
             writer.abort()
 
 
+def _shrink_guard(
+    config: IngestConfig, location: DataLocation, workflow_id: str
+) -> Callable[[int], None]:
+    """Refuse, before anything is published, a refresh that `no_shrink` would fail."""
+
+    def guard(staged_calls: int) -> None:
+        outcome = shrink_outcome(
+            location,
+            workflow_id,
+            staged_calls,
+            threshold=config.shrink_threshold,
+            allow_shrink=config.allow_shrink,
+        )
+        if not outcome.passed:
+            raise _ShrinkRefused(outcome)
+
+    return guard
+
+
+def _refuse(
+    workflow_id: str,
+    failed: list[tuple[str, str]],
+    shrink: CheckOutcome,
+    checks: frozenset[dg.AssetCheckKey] | set[dg.AssetCheckKey],
+) -> Iterator[dg.AssetCheckResult]:
+    """Yield the `no_shrink` result (if among `checks`), then fail naming every failed check."""
+    yield from (
+        r
+        for r in check_results("calls", [shrink])
+        if dg.AssetCheckKey(r.asset_key, r.check_name) in checks
+    )
+    if not shrink.passed:
+        failed = [*failed, (f"calls.{shrink.name}", shrink.description)]
+    failures = "; ".join(f"{name}: {message}" for name, message in failed)
+    raise dg.Failure(
+        f"blocking checks failed for workflow {workflow_id}; nothing was published and"
+        f" the previous files are intact. {failures}",
+        metadata={"failed_checks": [name for name, _ in failed]},
+    )
+
+
 def _validate_and_publish(
     context: dg.AssetExecutionContext,
     config: IngestConfig,
@@ -344,14 +408,7 @@ def _validate_and_publish(
     if not report.passed or not shrink.passed:
         yield from results
         failed = [(c.name, c.message) for c in report.blocking_failures]
-        if not shrink.passed:
-            failed.append((f"calls.{shrink.name}", shrink.description))
-        failures = "; ".join(f"{name}: {message}" for name, message in failed)
-        raise dg.Failure(
-            f"blocking checks failed for workflow {workflow_id}; nothing was published and"
-            f" the previous files are intact. {failures}",
-            metadata={"failed_checks": [name for name, _ in failed]},
-        )
+        yield from _refuse(workflow_id, failed, shrink, frozenset())
     published = writer.publish()
     drift = writer.drift
     if not drift.is_empty:
