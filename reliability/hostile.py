@@ -78,7 +78,7 @@ def hostile(root: Path, calls: int, workflows: int = 2) -> h.Result:
         exact &= byte_exact and published == keyable and published + quarantined == len(bodies)
         result.rows_lost += max(keyable - published, 0)
         result.notes.append(
-            f"{wf}: received {len(bodies)} (hostile {len(bodies) - keyable} unkeyable), published"
+            f"{wf}: received {len(bodies)} ({len(bodies) - keyable} without a usable id), published"
             f" {published}, quarantined {quarantined}; landing byte-exact: {byte_exact}"
         )
     result.partial_visible = len(h.stray_files(sandbox.data))
