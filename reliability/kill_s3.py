@@ -1,6 +1,7 @@
 """kill -9 during a refresh, with the data location on S3 (a SeaweedFS server of its own).
 
-The same trials as `kill.py`, but `STUUT_DATA_URL=s3://<bucket>/<prefix>` against a real
+The same trials as `kill.py` (stratified kills, the data reset to the first version after a
+trial that refreshed the tables), but `STUUT_DATA_URL=s3://<bucket>/<prefix>` against a real
 `weed server` started here on fresh loopback ports (signatures checked). After each kill every
 object under the prefix is downloaded, as a reader would fetch it, into a fresh local mirror, and
 the mirror is judged with the local checks: each published object is the previous version
@@ -14,6 +15,7 @@ from __future__ import annotations
 import random
 import shutil
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -137,6 +139,7 @@ def _trials(
     h.require_ok(
         h.run_pipeline(s3_env(ref.env(base_calls), server, ref_url), [workflow]), "first version"
     )
+    started = time.time()
     refresh = h.require_ok(
         h.run_pipeline(
             s3_env(ref.env(refresh_calls, latency_ms=LATENCY_MS), server, ref_url), [workflow]
@@ -145,8 +148,12 @@ def _trials(
     )
     newer = h.snapshot(mirror(location_of(server, ref_url), root / "reference-mirror"))
     duration = refresh.seconds
+    tables_at = _published_at(location_of(server, ref_url), workflow) - started
+    tables_at = min(max(tables_at, 0.1 * duration), 0.9 * duration)
     result.notes.append(
-        f"one refresh on S3 takes {duration:.1f} s; kills uniform over [0, {duration:.1f}] s"
+        f"one refresh on S3 takes {duration:.1f} s, its tables published at {tables_at:.1f} s;"
+        f" kills uniform over [0, {tables_at:.1f}] s (even trials), or over"
+        f" [0, {duration - tables_at:.1f}] s after the trial's tables were published (odd trials)"
     )
 
     sandbox = h.Sandbox.create(root / "trials")
@@ -155,14 +162,22 @@ def _trials(
         "first version (trials)",
     )
     reader = location_of(server, url)
+    base_url = f"s3://{server.bucket}/reliability-{run_tag}/base"
+    base = location_of(server, base_url)
+    _copy_all(reader, base)
     view = root / "mirror"
     env = s3_env(sandbox.env(refresh_calls, latency_ms=LATENCY_MS), server, url)
-    one_run = finished_early = before_tables = identical = 0
+    one_run = finished_early = before_tables = identical = restored = 0
     for trial in range(trials):
         before = mirror(reader, view)
         previous = h.snapshot(before)
         state = (h.file_digests(before), table_run_ids(before, workflow))
-        finished, _ = h.run_and_kill(env, [workflow], h.uniform(rng, duration), root / "kill.log")
+        if trial % 2 == 0:  # before the tables are published: from the start
+            after, once = rng.uniform(0.0, tables_at), None
+        else:  # after: from the moment this run published its calls table
+            after = rng.uniform(0.0, duration - tables_at)
+            once = _published_since(reader, workflow, time.time())
+        finished, _ = h.run_and_kill(env, [workflow], after, root / "kill.log", once)
         finished_early += finished
         data = mirror(reader, view)
         verdict = h.judge(data, previous, newer)
@@ -175,7 +190,13 @@ def _trials(
         one_run += consistent
         if not consistent:
             result.notes.append(f"trial {trial}: tables from different runs: {why}")
-        before_tables += not _tables_refreshed(data, workflow, newer)
+        refreshed = _tables_refreshed(data, workflow, newer)
+        before_tables += not refreshed
+        if refreshed and trial < trials - 1:  # the next trial refreshes data that differ again
+            for key in reader.list_files():
+                reader.delete(key)
+            _copy_all(base, reader)
+            restored += 1
         result.trials += 1
 
     final_ok, orphans = _final_run(result, env, workflow, (reader, view), newer)
@@ -184,7 +205,8 @@ def _trials(
         f"tables from one run: {one_run}/{trials}; kills before the tables were refreshed:"
         f" {before_tables}/{trials}; every object byte-identical after the kill:"
         f" {identical}/{trials} (the others: replaced whole by the killed run's publish);"
-        f" runs that finished before their kill: {finished_early}",
+        f" runs that finished before their kill: {finished_early}; data reset to the first"
+        f" version after {restored} trials that refreshed the tables",
     )
     result.tables_from_one_run = (one_run, trials)
     result.survived = (
@@ -192,6 +214,31 @@ def _trials(
     )
     result.error_clear = "n/a (SIGKILL: no message)"
     return result
+
+
+def _copy_all(source: DataLocation, dest: DataLocation) -> None:
+    """Server-side copy of every object of `source` to the same keys under `dest`."""
+    for key in source.list_files():
+        dest.filesystem.copy_file(source.path(key), dest.path(key))
+
+
+def _calls_key(workflow: str) -> str:
+    return f"parquet/calls/workflow_id={workflow}/part-0.parquet"
+
+
+def _published_at(location: DataLocation, workflow: str) -> float:
+    """When the workflow's calls table was last published (POSIX seconds, whole on S3)."""
+    return location.modified(f"parquet/calls/workflow_id={workflow}")[_calls_key(workflow)]
+
+
+def _published_since(location: DataLocation, workflow: str, moment: float):
+    """A poll: has a calls table been published since `moment` (S3 times are whole seconds)?"""
+
+    def calls_published() -> bool:
+        times = location.modified(f"parquet/calls/workflow_id={workflow}")
+        return times.get(_calls_key(workflow), 0.0) >= moment - 1.0
+
+    return calls_published
 
 
 def _tables_refreshed(data: Path, workflow: str, newer: dict[str, h.Content]) -> bool:
