@@ -207,6 +207,33 @@ def run_and_kill(
     return finished, time.monotonic() - start
 
 
+def stratified_kill(
+    rng: random.Random,
+    trial: int,
+    tables_at: float,
+    duration: float,
+    published_since: Callable[[float], Callable[[], bool]],
+) -> tuple[float, Callable[[], bool] | None]:
+    """`run_and_kill`'s (after, once) for a trial: even trials uniformly over [0, tables_at];
+    odd ones uniformly over the rest of a refresh, counted from the trial's own publish of its
+    tables (`published_since(start)` polls for it), so both halves are hit under any load."""
+    if trial % 2 == 0:
+        return rng.uniform(0.0, tables_at), None
+    return rng.uniform(0.0, duration - tables_at), published_since(time.time())
+
+
+def settle_kill(
+    result: Result, one_run: int, trials: int, final_ok: bool, orphans: list[str]
+) -> Result:
+    """The verdict of a kill scenario, from its trials and its final undisturbed run."""
+    result.tables_from_one_run = (one_run, trials)
+    result.survived = (
+        result.partial_visible == 0 and result.rows_lost == 0 and final_ok and not orphans
+    )
+    result.error_clear = "n/a (SIGKILL: no message)"
+    return result
+
+
 def workflow_ids_for(calls: int, workflows: int = 2, seed: int = 0) -> list[str]:
     """The workflow ids the embedded simulator serves at this size (read, not patched)."""
     from stuut_pipeline.simulator import StuutSimulator

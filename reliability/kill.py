@@ -74,10 +74,7 @@ def run(
     one_run = finished_early = landed_in_ingest = restored = 0
     for trial in range(trials):
         previous = h.snapshot(sandbox.data)
-        if trial % 2 == 0:  # before the tables are published: from the start
-            after, once = rng.uniform(0.0, tables_at), None
-        else:  # after: from the moment this run published its calls table
-            after, once = rng.uniform(0.0, duration - tables_at), published_since(time.time())
+        after, once = h.stratified_kill(rng, trial, tables_at, duration, published_since)
         finished, _ = h.run_and_kill(env, [workflow], after, root / "kill.log", once)
         finished_early += finished
         verdict = h.judge(sandbox.data, previous, newer)
@@ -118,9 +115,4 @@ def run(
         f" {landed_in_ingest}/{trials}; runs that finished before their kill: {finished_early};"
         f" data reset to the first version after {restored} trials that refreshed the tables",
     )
-    result.tables_from_one_run = (one_run, trials)
-    result.survived = (
-        result.partial_visible == 0 and result.rows_lost == 0 and final_ok and not orphans
-    )
-    result.error_clear = "n/a (SIGKILL: no message)"
-    return result
+    return h.settle_kill(result, one_run, trials, final_ok, orphans)

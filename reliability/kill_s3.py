@@ -12,6 +12,7 @@ is under a published prefix. A final undisturbed run must succeed and leave no o
 
 from __future__ import annotations
 
+import functools
 import random
 import shutil
 import tempfile
@@ -172,11 +173,8 @@ def _trials(
         before = mirror(reader, view)
         previous = h.snapshot(before)
         state = (h.file_digests(before), table_run_ids(before, workflow))
-        if trial % 2 == 0:  # before the tables are published: from the start
-            after, once = rng.uniform(0.0, tables_at), None
-        else:  # after: from the moment this run published its calls table
-            after = rng.uniform(0.0, duration - tables_at)
-            once = _published_since(reader, workflow, time.time())
+        since = functools.partial(_published_since, reader, workflow)
+        after, once = h.stratified_kill(rng, trial, tables_at, duration, since)
         finished, _ = h.run_and_kill(env, [workflow], after, root / "kill.log", once)
         finished_early += finished
         data = mirror(reader, view)
@@ -208,12 +206,7 @@ def _trials(
         f" runs that finished before their kill: {finished_early}; data reset to the first"
         f" version after {restored} trials that refreshed the tables",
     )
-    result.tables_from_one_run = (one_run, trials)
-    result.survived = (
-        result.partial_visible == 0 and result.rows_lost == 0 and final_ok and not orphans
-    )
-    result.error_clear = "n/a (SIGKILL: no message)"
-    return result
+    return h.settle_kill(result, one_run, trials, final_ok, orphans)
 
 
 def _copy_all(source: DataLocation, dest: DataLocation) -> None:
