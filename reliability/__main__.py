@@ -3,9 +3,10 @@
 Full sizes (`make reliability`): 30 kill trials (local and on S3), 3 refreshes under readers, a
 backfill of 50 workflows. `--quick` (what the pytest in `make test` runs): 3 kill trials (2 on
 S3), 2 refreshes of smaller workflows, a backfill of 6 small workflows. Both then run hostile
-records (5%) and a shrinking refresh. `--only NAME` (repeatable) runs only the named scenarios.
-After every scenario, every file under its directories and every process output is scanned for
-the secrets the runs were given; a secret found fails the scenario.
+records (5%), a shrinking refresh, and a misbehaving API (10 or 3 workflows). `--only NAME`
+(repeatable) runs only the named scenarios. After every scenario, every file under its
+directories and every process output is scanned for the secrets the runs were given; a secret
+found fails the scenario.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import disk_full, hostile, kill, kill_s3, load, readers
+from . import api, disk_full, hostile, kill, kill_s3, load, readers
 from . import helpers as h
 from .helpers import Result
 
@@ -29,14 +30,25 @@ class Sizes:
     reader_refreshes: int
     calls: tuple[int, int]  # simulator size of the first version, then of the refresh
     load: load.LoadSize
+    api: load.LoadSize
     kill_s3_trials: int = 2
 
 
 FULL = Sizes(
-    kill_trials=30, reader_refreshes=3, calls=(300, 2400), load=load.FULL, kill_s3_trials=30
+    kill_trials=30,
+    reader_refreshes=3,
+    calls=(300, 2400),
+    load=load.FULL,
+    api=load.LoadSize(workflows=10, calls_per_workflow=600),
+    kill_s3_trials=30,
 )
 QUICK = Sizes(
-    kill_trials=3, reader_refreshes=2, calls=(200, 600), load=load.QUICK, kill_s3_trials=2
+    kill_trials=3,
+    reader_refreshes=2,
+    calls=(200, 600),
+    load=load.QUICK,
+    api=load.LoadSize(workflows=3, calls_per_workflow=300),
+    kill_s3_trials=2,
 )
 
 
@@ -50,6 +62,7 @@ def scenarios(sizes: Sizes) -> dict[str, Callable[[Path], Result]]:
         "load": lambda d: load.run(d, sizes.load),
         "hostile": lambda d: hostile.hostile(d, sizes.calls[1]),
         "shrink": lambda d: hostile.shrink(d, sizes.calls),
+        "api": lambda d: api.run(d, sizes.api),
     }
 
 

@@ -2,8 +2,8 @@
 
 Real faults from outside: SIGKILL of `stuut-pipeline run` process groups (on a local directory
 and on S3, a SeaweedFS server the suite starts itself), a small mounted filesystem that fills up,
-a concurrent reader process, an API answering 429s and 500s during a backfill, hostile records
-and a refresh that shrinks a workflow. After each, no
+a concurrent reader process, an API answering 429s and 500s during a backfill, hostile records,
+a refresh that shrinks a workflow, and an API that sends HTML, resets, trickles and cycles. After each, no
 secret may be in any file or process output. Every scenario must survive; a scenario that cannot
 run here must say why, and only a mount permission error is an accepted reason.
 """
@@ -25,7 +25,16 @@ def results(tmp_path_factory):
 
 
 def test_every_scenario_survived(results):
-    assert set(results) == {"kill", "kill_s3", "disk_full", "readers", "load", "hostile", "shrink"}
+    assert set(results) == {
+        "kill",
+        "kill_s3",
+        "disk_full",
+        "readers",
+        "load",
+        "hostile",
+        "shrink",
+        "api",
+    }
     for name, r in results.items():
         if r.not_runnable:
             assert name == "disk_full", r.not_runnable
@@ -50,6 +59,13 @@ def test_a_shrinking_refresh_is_refused_and_changes_nothing(results):
     r = results["shrink"]
     assert r.error_clear.startswith("yes"), r.error_clear
     assert any(n.endswith("published files changed: 0") for n in r.notes), r.notes
+
+
+def test_a_misbehaving_api_gives_exact_data_or_a_clear_error(results):
+    r = results["api"]
+    assert any(n.startswith("flaky: exit 0") and n.endswith("exact: 3/3") for n in r.notes), r.notes
+    assert r.error_clear.startswith("yes") and "next_page" in r.error_clear, r.error_clear
+    assert any(n.startswith("cycle: exit 1") and "changed: 0" in n for n in r.notes), r.notes
 
 
 def test_no_scenario_left_a_secret_anywhere(results):
