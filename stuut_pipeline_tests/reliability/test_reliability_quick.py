@@ -3,9 +3,9 @@
 Real faults from outside: SIGKILL of `stuut-pipeline run` process groups (on a local directory
 and on S3, a SeaweedFS server the suite starts itself), a small mounted filesystem that fills up,
 a concurrent reader process, an API answering 429s and 500s during a backfill, hostile records,
-a refresh that shrinks a workflow, and an API that sends HTML, resets, trickles and cycles. After each, no
-secret may be in any file or process output. Every scenario must survive; a scenario that cannot
-run here must say why, and only a mount permission error is an accepted reason.
+a refresh that shrinks a workflow, and an API that sends HTML, resets, trickles and cycles. After
+each, no secret may be in any file or process output. Every scenario must survive; a scenario
+that cannot run here must say why, and only a mount permission error is an accepted reason.
 """
 
 from __future__ import annotations
