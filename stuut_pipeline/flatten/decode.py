@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
-from ..stuut_api.surrogates import replace_lone_surrogates
+from ..stuut_api.surrogates import MARK, MARK_TEXT, replace_lone_surrogates
 from .contract import TABLES, Column, checked_objects, join_path, owning_table, relative_path
 
 NULL = msgspec.Raw(b"null")
@@ -294,14 +294,9 @@ def _decode_object(
             return None, drift
 
 
-#: What a lone surrogate escape becomes while its record is decoded: U+10FFFF, a noncharacter
-#: (never text), so the fields that held one are found exactly afterwards.
-_MARK = rb"\udbff\udfff"
-
-
 def _mark_lone_surrogates(raw: bytes) -> tuple[bytes, list[bytes]]:
-    """The record with each lone surrogate escape replaced by `_MARK`, and the escapes replaced."""
-    return replace_lone_surrogates(raw, _MARK)
+    """The record with each lone surrogate escape replaced by `MARK`, and the escapes replaced."""
+    return replace_lone_surrogates(raw, MARK)
 
 
 def _decode_with_lone_surrogates(
@@ -325,18 +320,18 @@ def _decode_with_lone_surrogates(
     unfit: dict[str, msgspec.Raw] = {}
     escapes = iter(lone)
     for key, value in fields.items():
-        for _ in range(key.count("\U0010ffff")):
+        for _ in range(key.count(MARK_TEXT)):
             next(escapes, None)  # a lone surrogate in a key: the key is unknown drift anyway
         text = bytes(value)
-        if _MARK not in text:
+        if MARK not in text:
             kept[key] = value
             continue
         if key == "id":
             raise MalformedRecordError(
                 "no string `id` (it holds a lone surrogate escape)", raw, position
             )
-        parts = text.split(_MARK)
-        original = parts[0] + b"".join(next(escapes, _MARK) + part for part in parts[1:])
+        parts = text.split(MARK)
+        original = parts[0] + b"".join(next(escapes, MARK) + part for part in parts[1:])
         unfit[key] = msgspec.Raw(original)
     record = decode_call(msgspec.json.encode(kept), position)
     extras = dict(record.extras or {})

@@ -31,7 +31,7 @@ from .errors import (
     StuutRetriesExhausted,
 )
 from .query import CallsQuery
-from .surrogates import masked_same_length, replace_lone_surrogates
+from .surrogates import MARK, MARK_TEXT, masked_same_length, replace_lone_surrogates
 
 log = logging.getLogger("stuut_pipeline.stuut_api")
 
@@ -67,21 +67,15 @@ def decode_key(raw: bytes | msgspec.Raw) -> CallKey:
     try:
         return _key_decoder.decode(raw)
     except msgspec.DecodeError:
-        marked, lone = replace_lone_surrogates(bytes(raw), _KEY_MARK)
+        marked, lone = replace_lone_surrogates(bytes(raw), MARK)
         if not lone:
             raise
     key = _key_decoder.decode(marked)
-    if _KEY_MARK_TEXT in key.id:
+    if MARK_TEXT in key.id:
         raise msgspec.DecodeError("`id` holds a lone surrogate escape")
-    if key.modified_at is not None and _KEY_MARK_TEXT in key.modified_at:
+    if key.modified_at is not None and MARK_TEXT in key.modified_at:
         key.modified_at = None
     return key
-
-
-#: What a lone surrogate escape becomes while a key is decoded: U+10FFFF, a noncharacter (never
-#: text), so a key field that held one is told exactly.
-_KEY_MARK = rb"\udbff\udfff"
-_KEY_MARK_TEXT = "\U0010ffff"
 
 
 class _Envelope(msgspec.Struct):

@@ -20,6 +20,10 @@ def _is_high(escape: bytes) -> bool:
 
 #: A same-length (6-byte) stand-in for a lone surrogate escape: U+FFFD, the replacement character.
 PLACEHOLDER = rb"\uFFFD"
+#: A mark for a lone surrogate escape, for decodes that must tell afterwards which fields held
+#: one: the escaped pair of U+10FFFF, a noncharacter (never text), and that character decoded.
+MARK = rb"\udbff\udfff"
+MARK_TEXT = "\U0010ffff"
 
 
 def lone_surrogate_spans(raw: bytes | bytearray | memoryview) -> list[tuple[int, int]]:
