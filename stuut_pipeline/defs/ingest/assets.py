@@ -293,7 +293,11 @@ def _ingest(
             try:
                 landed = _fetch_and_land(stuut_api, location, workflow_id, writer, guard)
             except _ShrinkRefused as refused:
-                yield from _refuse(workflow_id, [], refused.outcome, checks)
+                shrink = refused.outcome
+                yield from _selected(check_results("calls", [shrink]), checks)
+                raise _blocking_failure(
+                    workflow_id, [(f"calls.{shrink.name}", shrink.description)]
+                ) from None
             report = landed.report
             context.log.info(
                 f"{workflow_id}: {report.records} calls in {report.pages} pages"
@@ -356,22 +360,18 @@ def _shrink_guard(
     return guard
 
 
-def _refuse(
-    workflow_id: str,
-    failed: list[tuple[str, str]],
-    shrink: CheckOutcome,
+def _selected(
+    results: list[dg.AssetCheckResult],
     checks: frozenset[dg.AssetCheckKey] | set[dg.AssetCheckKey],
-) -> Iterator[dg.AssetCheckResult]:
-    """Yield the `no_shrink` result (if among `checks`), then fail naming every failed check."""
-    yield from (
-        r
-        for r in check_results("calls", [shrink])
-        if dg.AssetCheckKey(r.asset_key, r.check_name) in checks
-    )
-    if not shrink.passed:
-        failed = [*failed, (f"calls.{shrink.name}", shrink.description)]
+) -> list[dg.AssetCheckResult]:
+    """The results of the checks this step was asked to evaluate."""
+    return [r for r in results if dg.AssetCheckKey(r.asset_key, r.check_name) in checks]
+
+
+def _blocking_failure(workflow_id: str, failed: list[tuple[str, str]]) -> dg.Failure:
+    """The step's failure when blocking checks failed: every (check, message), nothing written."""
     failures = "; ".join(f"{name}: {message}" for name, message in failed)
-    raise dg.Failure(
+    return dg.Failure(
         f"blocking checks failed for workflow {workflow_id}; nothing was published and"
         f" the previous files are intact. {failures}",
         metadata={"failed_checks": [name for name, _ in failed]},
@@ -395,20 +395,17 @@ def _validate_and_publish(
         threshold=config.shrink_threshold,
         allow_shrink=config.allow_shrink,
     )
-    results = [
-        r
-        for t in TABLES.values()
-        for r in check_results(t.name, table_outcomes(t, report))
-        if dg.AssetCheckKey(r.asset_key, r.check_name) in checks
-    ] + [
-        r
-        for r in check_results("calls", [shrink])
-        if dg.AssetCheckKey(r.asset_key, r.check_name) in checks
-    ]
+    results = _selected(
+        [r for t in TABLES.values() for r in check_results(t.name, table_outcomes(t, report))]
+        + check_results("calls", [shrink]),
+        checks,
+    )
     if not report.passed or not shrink.passed:
         yield from results
         failed = [(c.name, c.message) for c in report.blocking_failures]
-        yield from _refuse(workflow_id, failed, shrink, frozenset())
+        if not shrink.passed:
+            failed.append((f"calls.{shrink.name}", shrink.description))
+        raise _blocking_failure(workflow_id, failed)
     published = writer.publish()
     drift = writer.drift
     if not drift.is_empty:
