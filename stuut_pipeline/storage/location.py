@@ -197,24 +197,20 @@ class DataLocation:
         """Sorted keys of the files under `prefix` (recursive), or matching the glob `pattern`."""
         if pattern is not None:
             prefix = _literal_prefix(check_key(pattern))
-        base = self.path(check_key(prefix, allow_empty=True))
-        with self.errors(f"listing {self.uri(prefix)}"):
-            infos = self._list_recursive(base)
-        cut = len(self.root) + 1
-        keys = sorted(i.path[cut:] for i in infos if i.type == fs.FileType.File)
+        keys = sorted(self._files(check_key(prefix, allow_empty=True)))
         return [k for k in keys if glob_match(k, pattern)] if pattern is not None else keys
 
     def modified(self, prefix: str) -> dict[str, float]:
         """Key -> last modification (POSIX seconds) of every file under `prefix`."""
-        base = self.path(check_key(prefix))
+        files = self._files(check_key(prefix))
+        return {k: i.mtime.timestamp() for k, i in files.items() if i.mtime is not None}
+
+    def _files(self, prefix: str) -> dict[str, fs.FileInfo]:
+        """Key -> info of every file under the (checked) `prefix`, recursive."""
         with self.errors(f"listing {self.uri(prefix)}"):
-            infos = self._list_recursive(base)
+            infos = self._list_recursive(self.path(prefix))
         cut = len(self.root) + 1
-        return {
-            i.path[cut:]: i.mtime.timestamp()
-            for i in infos
-            if i.type == fs.FileType.File and i.mtime is not None
-        }
+        return {i.path[cut:]: i for i in infos if i.type == fs.FileType.File}
 
     def _list_recursive(self, base: str, attempts: int = 5) -> list[fs.FileInfo]:
         """Every entry under `base`; a (local) tree changing while it is walked is walked again."""
