@@ -11,11 +11,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from stuut_pipeline import settings
-from stuut_pipeline.simulator import FaultConfig, SimulatorServer
+from stuut_pipeline.simulator import FaultConfig
 
 from . import helpers as h
 from . import load
@@ -32,26 +30,18 @@ FLAKY = FaultConfig(
 CYCLE = FaultConfig(next_page_cycle_to=0)
 
 
-def _run(sandbox: h.Sandbox, faults: FaultConfig | None, size: load.LoadSize, ids: list[str]):
-    with SimulatorServer(load.simulator(size, faults)) as server:
-        env = {**sandbox.env(calls=0), settings.ENV_BASE_URL: server.url}
-        outcome = h.run_pipeline(env, ids, timeout=1800)
-        return outcome, dict(server.simulator.faults_injected)
-
-
 def run(root: Path, size: load.LoadSize) -> h.Result:
     result = h.Result(f"API misbehaving ({size.workflows} workflows: flaky, then a cycle)")
     expected = load.reference(size)
     ids = sorted(expected)
     sandbox = h.Sandbox.create(root)
 
-    flaky, served = _run(sandbox, FLAKY, size, [])
+    backfill = load.serve_and_run(sandbox, size, FLAKY, [], timeout=1800)
+    flaky, served = backfill.outcome, backfill.faults
     lines = h.summary_lines(flaky.output)
-    problems = load._compare(sandbox.data, expected)
+    problems = load.compare(sandbox.data, expected)
     result.failed_runs = sum("FAILED" in line for line in lines)
-    result.rows_lost = sum(len(e.ids) for e in expected.values()) - sum(
-        len(p.ids) for wf in ids if (p := load.published(sandbox.data, wf)) is not None
-    )
+    result.rows_lost = load.rows_lost(sandbox.data, expected)
     result.notes.append(
         f"flaky: exit {flaky.returncode}, {len(lines)} runs, {result.failed_runs} failed,"
         f" {flaky.seconds:.0f} s; faults served: {served}; exact: {len(ids) - len(problems)}"
@@ -60,11 +50,9 @@ def run(root: Path, size: load.LoadSize) -> h.Result:
     result.notes += [f"flaky: {p}" for p in problems]
 
     before = h.file_digests(sandbox.data)
-    start = time.monotonic()
-    cycle, _ = _run(sandbox, CYCLE, size, ids[:1])
-    cycle_s = time.monotonic() - start
-    changed = [k for k, v in h.file_digests(sandbox.data).items() if before.get(k) != v]
-    changed = [k for k in changed if not k.startswith("warehouse/")]
+    cycle = load.serve_and_run(sandbox, size, CYCLE, ids[:1], timeout=1800).outcome
+    cycle_s = cycle.seconds
+    changed = h.changed_files(sandbox.data, before)
     cycle_lines = h.summary_lines(cycle.output)
     clear = bool(cycle_lines) and "next_page" in cycle_lines[0]
     result.notes.append(

@@ -234,6 +234,35 @@ def settle_kill(
     return result
 
 
+def judge_final_run(
+    result: Result, final: RunOutcome, data: Path, newer: dict[str, Content]
+) -> tuple[bool, list[str]]:
+    """The undisturbed run after the kills, judged on `data` as a reader sees it: it succeeded,
+    left the complete newer version and no orphaned staging. Returns (ok, orphans)."""
+    orphans = staging_orphans(data)
+    final_ok = final.returncode == 0
+    if not final_ok:
+        result.notes.append(
+            f"final run failed: {summary_lines(final.output) or final.output[-500:]}"
+        )
+    if orphans:
+        result.notes.append(f"orphaned staging after the final run: {', '.join(orphans)}")
+    after = judge(data, {}, newer)
+    if after.partial_visible or set(published_keys(data)) != set(newer):
+        result.notes.append(f"final state is not the complete newer version: {after.problems}")
+        final_ok = False
+    return final_ok, orphans
+
+
+def tables_refreshed(data: Path, workflow: str, newer: dict[str, Content]) -> bool:
+    """Whether the published calls table is the newer version (a kill came after its publish)."""
+    key = f"parquet/calls/workflow_id={workflow}/part-0.parquet"
+    try:
+        return read_content(data, key) == newer[key]
+    except Unreadable:
+        return False
+
+
 def workflow_ids_for(calls: int, workflows: int = 2, seed: int = 0) -> list[str]:
     """The workflow ids the embedded simulator serves at this size (read, not patched)."""
     from stuut_pipeline.simulator import StuutSimulator
@@ -317,6 +346,14 @@ def file_digests(data: Path) -> dict[str, str]:
         if p.is_file() and not rel.startswith(".staging"):
             out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
+
+
+def changed_files(data: Path, before: dict[str, str]) -> list[str]:
+    """Files outside `.staging/` and the catalog whose bytes differ from `file_digests` before."""
+    now = file_digests(data)
+    return sorted(
+        k for k, v in now.items() if before.get(k) != v and not k.startswith("warehouse/")
+    )
 
 
 @dataclass

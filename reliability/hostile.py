@@ -97,8 +97,7 @@ def shrink(root: Path, sizes: tuple[int, int]) -> h.Result:
     outcome = h.run_pipeline(sandbox.env(small), ids)
     lines = h.summary_lines(outcome.output)
     result.trials = len(ids)
-    changed = sorted(k for k, v in h.file_digests(sandbox.data).items() if before.get(k) != v)
-    changed = [k for k in changed if not k.startswith("warehouse/")]
+    changed = h.changed_files(sandbox.data, before)
     clear = bool(lines) and all(
         "no_shrink" in line and "allow_shrink" in line and "published" in line for line in lines
     )

@@ -85,10 +85,7 @@ def run(
         one_run += consistent
         if not consistent:
             result.notes.append(f"trial {trial}: tables from different runs: {why}")
-        try:
-            refreshed = h.read_content(sandbox.data, calls_key) == newer[calls_key]
-        except h.Unreadable:
-            refreshed = False
+        refreshed = h.tables_refreshed(sandbox.data, workflow, newer)
         landed_in_ingest += not refreshed
         if refreshed and trial < trials - 1:  # the next trial refreshes data that differ again
             shutil.rmtree(sandbox.data)
@@ -97,18 +94,7 @@ def run(
         result.trials += 1
 
     final = h.run_pipeline(env, [workflow])
-    orphans = h.staging_orphans(sandbox.data)
-    final_ok = final.returncode == 0
-    if not final_ok:
-        result.notes.append(
-            f"final run failed: {h.summary_lines(final.output) or final.output[-500:]}"
-        )
-    if orphans:
-        result.notes.append(f"orphaned staging after the final run: {', '.join(orphans)}")
-    after = h.judge(sandbox.data, {}, newer)
-    if after.partial_visible or set(h.published_keys(sandbox.data)) != set(newer):
-        result.notes.append(f"final state is not the complete newer version: {after.problems}")
-        final_ok = False
+    final_ok, orphans = h.judge_final_run(result, final, sandbox.data, newer)
     result.notes.insert(
         0,
         f"tables from one run: {one_run}/{trials}; kills before the tables were refreshed:"

@@ -188,7 +188,7 @@ def _trials(
         one_run += consistent
         if not consistent:
             result.notes.append(f"trial {trial}: tables from different runs: {why}")
-        refreshed = _tables_refreshed(data, workflow, newer)
+        refreshed = h.tables_refreshed(data, workflow, newer)
         before_tables += not refreshed
         if refreshed and trial < trials - 1:  # the next trial refreshes data that differ again
             for key in reader.list_files():
@@ -234,15 +234,6 @@ def _published_since(location: DataLocation, workflow: str, moment: float):
     return calls_published
 
 
-def _tables_refreshed(data: Path, workflow: str, newer: dict[str, h.Content]) -> bool:
-    """Whether the published calls table is the newer version (the kill came after it)."""
-    key = f"parquet/calls/workflow_id={workflow}/part-0.parquet"
-    try:
-        return h.read_content(data, key) == newer[key]
-    except h.Unreadable:
-        return False
-
-
 def _final_run(
     result: h.Result,
     env: dict[str, str],
@@ -252,17 +243,4 @@ def _final_run(
 ) -> tuple[bool, list[str]]:
     """The undisturbed run after the kills: succeeds, leaves the newer version and no staging."""
     final = h.run_pipeline(env, [workflow])
-    data = mirror(*where)
-    orphans = h.staging_orphans(data)
-    final_ok = final.returncode == 0
-    if not final_ok:
-        result.notes.append(
-            f"final run failed: {h.summary_lines(final.output) or final.output[-500:]}"
-        )
-    if orphans:
-        result.notes.append(f"orphaned staging after the final run: {', '.join(orphans)}")
-    after = h.judge(data, {}, newer)
-    if after.partial_visible or set(h.published_keys(data)) != set(newer):
-        result.notes.append(f"final state is not the complete newer version: {after.problems}")
-        final_ok = False
-    return final_ok, orphans
+    return h.judge_final_run(result, final, mirror(*where), newer)

@@ -10,7 +10,6 @@ time and the peak RSS of the runner's process tree.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -97,7 +96,8 @@ def published(data: Path, workflow: str) -> Expected | None:
     return Expected(frozenset(i for (i,) in ids), Decimal(total))
 
 
-def _compare(data: Path, expected: dict[str, Expected]) -> list[str]:
+def compare(data: Path, expected: dict[str, Expected]) -> list[str]:
+    """What differs between each workflow's published calls and `expected` (empty: exact)."""
     problems = []
     for wf, want in sorted(expected.items()):
         got = published(data, wf)
@@ -112,28 +112,55 @@ def _compare(data: Path, expected: dict[str, Expected]) -> list[str]:
     return problems
 
 
+def rows_lost(data: Path, expected: dict[str, Expected]) -> int:
+    """Calls expected but not published (a missing workflow counts all of its calls)."""
+    return sum(len(e.ids) for e in expected.values()) - sum(
+        len(p.ids) for wf in expected if (p := published(data, wf)) is not None
+    )
+
+
+@dataclass(frozen=True)
+class Served:
+    """One `stuut-pipeline run` against the simulator over HTTP, and what it was served."""
+
+    outcome: h.RunOutcome
+    faults: dict[str, int]
+    requests: int
+
+
+def serve_and_run(
+    sandbox: h.Sandbox,
+    size: LoadSize,
+    faults: FaultConfig | None,
+    workflow_ids: list[str],
+    *,
+    timeout: float = 3600,
+    sampler: h.RssSampler | None = None,
+) -> Served:
+    """Run the pipeline for `workflow_ids` (all when empty) against `size`'s simulator, served
+    over HTTP on a loopback port with the sandbox's token and `faults`."""
+    with SimulatorServer(simulator(size, faults)) as server:
+        env = {**sandbox.env(calls=0), settings.ENV_BASE_URL: server.url}
+        outcome = h.run_pipeline(env, workflow_ids, timeout=timeout, sampler=sampler)
+        return Served(outcome, dict(server.simulator.faults_injected), server.simulator.requests)
+
+
 def run(root: Path, size: LoadSize = FULL) -> h.Result:
     result = h.Result(f"load (backfill of {size.workflows} workflows, 5% 429s + 2% 500s)")
     faults = FaultConfig(rate_429=RATE_429, rate_500=RATE_500, retry_after_s=RETRY_AFTER_S)
     expected = reference(size)
     sandbox = h.Sandbox.create(root)
     sampler = h.RssSampler()
-    with SimulatorServer(simulator(size, faults)) as server:
-        env = {**sandbox.env(calls=0), settings.ENV_BASE_URL: server.url}
-        start = time.monotonic()
-        outcome = h.run_pipeline(env, [], timeout=3600, sampler=sampler)
-        wall = time.monotonic() - start
-        served = dict(server.simulator.faults_injected)
-        requests = server.simulator.requests
+    backfill = serve_and_run(sandbox, size, faults, [], sampler=sampler)
+    outcome, served, requests = backfill.outcome, backfill.faults, backfill.requests
+    wall = outcome.seconds
     lines = h.summary_lines(outcome.output)
     ok_runs = [line for line in lines if ": ok" in line]
     failed = [line for line in lines if "FAILED" in line]
-    problems = _compare(sandbox.data, expected)
+    problems = compare(sandbox.data, expected)
     result.trials = len(lines)
     result.failed_runs = len(failed)
-    result.rows_lost = sum(len(e.ids) for e in expected.values()) - sum(
-        len(p.ids) for wf in expected if (p := published(sandbox.data, wf)) is not None
-    )
+    result.rows_lost = rows_lost(sandbox.data, expected)
     result.partial_visible = len(h.stray_files(sandbox.data))
     result.notes += [
         f"{size.workflows} workflows x {size.calls_per_workflow} calls; exit {outcome.returncode};"
