@@ -29,15 +29,6 @@ TIMEOUT_S = 600
 RUNNING = {dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED}
 WAITING = {dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED}
 
-ADD_PARTITION = """
-mutation($s: RepositorySelector!, $key: String!) {
-  addDynamicPartition(repositorySelector: $s, partitionsDefName: "workflow", partitionKey: $key) {
-    __typename
-    ... on PythonError { message }
-  }
-}
-"""
-
 LAUNCH_RUN = """
 mutation($p: ExecutionParams!) {
   launchRun(executionParams: $p) {
@@ -105,8 +96,7 @@ def step_window(instance: dg.DagsterInstance, run_id: str) -> tuple[float, float
 def test_second_run_of_a_partition_waits_in_the_queue(ui: DagsterUI, monkeypatch) -> None:
     workflow, other = factories.simulator(**SIM).store.workflow_ids()[:2]
     for key in (workflow, other):
-        added = ui.graphql(ADD_PARTITION, s=ui.repository_selector, key=key)
-        assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", added
+        ui.add_workflow_partition(key)
     first, second, elsewhere = launch(ui, workflow), launch(ui, workflow), launch(ui, other)
 
     monkeypatch.setenv("DAGSTER_HOME", str(ui.home))

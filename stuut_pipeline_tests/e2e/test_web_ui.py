@@ -87,15 +87,6 @@ def test_assets_checks_schedules_and_sensors_are_listed(ui: DagsterUI) -> None:
     assert sensors["workflow_discovery_sensor"] == "STOPPED"
 
 
-ADD_PARTITION = """
-mutation($s: RepositorySelector!, $key: String!) {
-  addDynamicPartition(repositorySelector: $s, partitionsDefName: "workflow", partitionKey: $key) {
-    __typename
-    ... on PythonError { message }
-  }
-}
-"""
-
 LAUNCH_BACKFILL = """
 mutation($params: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $params) {
@@ -173,8 +164,7 @@ def backfilled(ui: DagsterUI) -> list[str]:
     """A backfill of 3 workflows through the daemon while an analyst holds the catalog open."""
     workflows = simulated_workflows()[:3]
     for key in workflows:
-        result = ui.graphql(ADD_PARTITION, s=ui.repository_selector, key=key)
-        assert result["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", result
+        ui.add_workflow_partition(key)
     catalog = wh.publish_catalog(ui.data_dir)  # the catalog before any data: empty views
     reader = Reader(Path(catalog.where))
     try:

@@ -20,6 +20,15 @@ from ..servers.ports import free_port, graphql_post
 LOCATION = "stuut_pipeline"
 REPOSITORY = "__repository__"
 
+ADD_PARTITION = """
+mutation($s: RepositorySelector!, $key: String!) {
+  addDynamicPartition(repositorySelector: $s, partitionsDefName: "workflow", partitionKey: $key) {
+    __typename
+    ... on PythonError { message }
+  }
+}
+"""
+
 
 @dataclass
 class DagsterUI:
@@ -39,6 +48,11 @@ class DagsterUI:
     def repository_selector(self) -> dict:
         """The selector of the project's code location."""
         return {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
+
+    def add_workflow_partition(self, key: str) -> None:
+        """Register a `workflow` partition through GraphQL; assert it was added."""
+        result = self.graphql(ADD_PARTITION, s=self.repository_selector, key=key)
+        assert result["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", result
 
     def stop(self) -> None:
         """Stop the whole process group (webserver, daemon, code server, run workers)."""
