@@ -38,15 +38,7 @@ def s3_env(base: dict[str, str], server: SeaweedS3, url: str) -> dict[str, str]:
     """A run's environment pointing its data location at `url` on `server`."""
     env = dict(base)
     env.pop(settings.ENV_DATA_DIR, None)
-    env.update(
-        {
-            settings.ENV_DATA_URL: url,
-            settings.ENV_S3_ENDPOINT: server.endpoint_url,
-            settings.ENV_S3_ACCESS_KEY: server.access_key,
-            settings.ENV_S3_SECRET_KEY: server.secret_key,
-            settings.ENV_S3_REGION: server.region,
-        }
-    )
+    env.update({settings.ENV_DATA_URL: url, **server.aws_env()})
     return env
 
 

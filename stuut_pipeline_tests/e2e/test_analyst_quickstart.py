@@ -254,13 +254,7 @@ def test_s3_example_reads_the_same_data_from_s3(seaweedfs, tmp_path, monkeypatch
         region=seaweedfs.region,
     )
     workflows, records = _run_job(storage)
-    for name, value in {
-        "STUUT_DATA_URL": url,
-        "AWS_ENDPOINT_URL": seaweedfs.endpoint_url,
-        "AWS_ACCESS_KEY_ID": seaweedfs.access_key,
-        "AWS_SECRET_ACCESS_KEY": seaweedfs.secret_key,
-        "AWS_REGION": seaweedfs.region,
-    }.items():
+    for name, value in {"STUUT_DATA_URL": url, **seaweedfs.aws_env()}.items():
         monkeypatch.setenv(name, value)
     ns = _python(tmp_path, "pyarrow_and_polars", kind="s3")
 

@@ -79,11 +79,8 @@ def _cli_env(seaweedfs, url: str, calls: int, tmp_path: Path) -> dict[str, str]:
     return dict(
         os.environ,
         DAGSTER_HOME=str(home),
+        **seaweedfs.aws_env(),
         STUUT_DATA_URL=url,
-        AWS_ENDPOINT_URL=seaweedfs.endpoint_url,
-        AWS_ACCESS_KEY_ID=seaweedfs.access_key,
-        AWS_SECRET_ACCESS_KEY=seaweedfs.secret_key,
-        AWS_REGION=seaweedfs.region,
         STUUT_AUTOMATION_DEFAULT="stopped",
         STUUT_SIM_CALLS=str(calls),
         STUUT_SIM_WORKFLOWS="2",

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from stuut_pipeline import settings
+
 HOST = "127.0.0.1"
 REGION = "us-east-1"
 GRPC_OFFSET = 10000
@@ -69,6 +71,15 @@ class SeaweedS3:
     region: str
     process: subprocess.Popen = field(repr=False)
     log_path: Path
+
+    def aws_env(self) -> dict[str, str]:
+        """The standard variables that point a process at this endpoint, as its one identity."""
+        return {
+            settings.ENV_S3_ENDPOINT: self.endpoint_url,
+            settings.ENV_S3_ACCESS_KEY: self.access_key,
+            settings.ENV_S3_SECRET_KEY: self.secret_key,
+            settings.ENV_S3_REGION: self.region,
+        }
 
     def log_tail(self, n: int = 40) -> str:
         """The last lines of the server's log (for a failing test's message)."""
