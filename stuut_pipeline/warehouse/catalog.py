@@ -10,6 +10,11 @@ For data on S3 the views read `s3://` URLs: an analyst's DuckDB reads them with 
 pipeline itself registers the location's pyarrow filesystem instead (`open_catalog`), so it never
 needs a DuckDB extension.
 
+Working out the definition reads every file's footer, so a rollup of one workflow asks first
+whether the published catalog already covers that workflow's files (`publish_catalog(...,
+workflow_id=...)`): the marker beside the catalog records the columns each view found, and a
+workflow whose files have no other column costs a few reads, however many workflows there are.
+
 A build killed midway leaves a temporary file (local) or a staging directory (S3); the next
 publish removes those older than `STALE_BUILD_S`, far longer than any build takes (builds of
 runs of different workflows may overlap, so a younger one may be another run's).
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 import time
@@ -28,8 +34,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
-from stuut_pipeline.layout import WAREHOUSE_FILE, dataset_glob, mart_dir
+from stuut_pipeline.layout import (
+    PARTITION_COLUMN,
+    WAREHOUSE_FILE,
+    dataset_glob,
+    mart_dir,
+    table_dir,
+)
 from stuut_pipeline.storage import (
     DataLocation,
     as_location,
@@ -49,10 +62,11 @@ from .views import (
     ViewDef,
     catalog_view_defs,
     glob_view_def,
+    view_def,
 )
 
 #: Bump when the catalog's layout changes in a way its statements do not show.
-CATALOG_VERSION = "2"
+CATALOG_VERSION = "3"
 DEFINITION_SUFFIX = ".definition"
 
 
@@ -69,16 +83,15 @@ class CatalogPublish:
     definition: str
 
 
-def catalog_statements(location: DataLocation | Path | str) -> list[str]:
-    """Every statement that builds the catalog of the data at `location`, in order."""
-    loc = as_location(location)
+def _view_defs(location: DataLocation) -> tuple[list[ViewDef], list[ViewDef]]:
+    """The views of the four tables and of the marts over every file at `location`."""
     with duckdb.connect(":memory:") as scratch:
-        register_location(scratch, loc)
-        sources = catalog_view_defs(scratch, loc)
-        marts: list[ViewDef] = [
+        register_location(scratch, location)
+        sources = catalog_view_defs(scratch, location)
+        marts = [
             glob_view_def(
                 scratch,
-                loc,
+                location,
                 r.name,
                 r.db_columns,
                 dataset_glob(mart_dir(r.name)),
@@ -86,6 +99,10 @@ def catalog_statements(location: DataLocation | Path | str) -> list[str]:
             )
             for r in ROLLUPS.values()
         ]
+    return sources, marts
+
+
+def _statements(sources: list[ViewDef], marts: list[ViewDef]) -> list[str]:
     statements = ["SET TimeZone = 'UTC'"]
     for d in sources:
         statements += [d.sql, comment_sql("VIEW", quote_ident(d.name), TABLES[d.name].description)]
@@ -96,6 +113,42 @@ def catalog_statements(location: DataLocation | Path | str) -> list[str]:
     for d, r in zip(marts, ROLLUPS.values(), strict=True):
         statements += [d.sql, comment_sql("VIEW", quote_ident(d.name), r.contract.description)]
     return statements
+
+
+def catalog_statements(location: DataLocation | Path | str) -> list[str]:
+    """Every statement that builds the catalog of the data at `location`, in order."""
+    return _statements(*_view_defs(as_location(location)))
+
+
+def _dataset_dirs() -> dict[str, str]:
+    """View name -> directory of every dataset the catalog reads."""
+    return {
+        **{name: table_dir(name) for name in TABLES},
+        **{name: mart_dir(name) for name in ROLLUPS},
+    }
+
+
+def _frame(location: DataLocation) -> str:
+    """A hash of what the definition holds besides the files: the location, the contracts,
+    the SQL (the views as if no dataset had a file yet)."""
+    empty = [view_def(None, n, t.columns, "", 0) for n, t in TABLES.items()]  # type: ignore[arg-type]
+    marts = [view_def(None, n, r.db_columns, "", 0) for n, r in ROLLUPS.items()]  # type: ignore[arg-type]
+    return _definition([location.uri(), *_statements(empty, marts)])
+
+
+def _covers(location: DataLocation, columns: dict[str, list[str]], workflow_id: str) -> bool:
+    """Whether views that found `columns` (view -> columns; none for an empty view) read every
+    column of `workflow_id`'s files: its footers only, a few reads."""
+    for name, directory in _dataset_dirs().items():
+        keys = location.list_files(pattern=dataset_glob(directory, workflow_id))
+        if keys and name not in columns:
+            return False  # the dataset's first file: its view must start scanning
+        known = {*columns.get(name, ()), PARTITION_COLUMN}
+        for key in keys:
+            with location.open_input_file(key) as src:
+                if not set(pq.read_schema(src).names) <= known:
+                    return False
+    return True
 
 
 def _definition(statements: list[str]) -> str:
@@ -159,43 +212,72 @@ def _publish_object(location: DataLocation, key: str, data: bytes) -> None:
         staging.discard()
 
 
-def _published_definition(location: DataLocation, path: Path | None) -> str | None:
+def _published_marker(location: DataLocation, path: Path | None) -> dict | None:
+    """What the marker beside the published catalog says (None: no catalog, or an older one)."""
     if path is not None:
         marker = path.with_name(path.name + DEFINITION_SUFFIX)
-        return marker.read_text().strip() if path.is_file() and marker.is_file() else None
-    key = WAREHOUSE_FILE + DEFINITION_SUFFIX
-    if not (location.exists(WAREHOUSE_FILE) and location.exists(key)):
-        return None
-    return location.read_bytes(key).decode().strip()
+        if not (path.is_file() and marker.is_file()):
+            return None
+        text = marker.read_text()
+    else:
+        key = WAREHOUSE_FILE + DEFINITION_SUFFIX
+        if not (location.exists(WAREHOUSE_FILE) and location.exists(key)):
+            return None
+        text = location.read_bytes(key).decode()
+    try:
+        marker = json.loads(text)
+    except ValueError:
+        return None  # a marker of CATALOG_VERSION 2 (a bare hash): rebuilt once
+    return marker if isinstance(marker, dict) and "definition" in marker else None
 
 
 def publish_catalog(
-    location: DataLocation | Path | str, path: Path | None = None
+    location: DataLocation | Path | str, path: Path | None = None, *, workflow_id: str | None = None
 ) -> CatalogPublish:
     """Rebuild the catalog if its definition changed, and put it in place whole.
 
     Local data: the file is `path` (default `<data dir>/warehouse/stuut.duckdb`). S3 data: the
-    object `warehouse/stuut.duckdb` of the location, or the local file `path` when given.
+    object `warehouse/stuut.duckdb` of the location, or the local file `path` when given. With
+    `workflow_id` (the workflow whose files just changed), a catalog that already covers that
+    workflow's files is kept without reading the other workflows'.
     """
     loc = as_location(location)
     if path is None and loc.is_local:
         path = Path(loc.path(WAREHOUSE_FILE))
     path = Path(path) if path is not None else None
-    statements = catalog_statements(loc)
-    definition = _definition(statements)
     where = str(path) if path is not None else loc.uri(WAREHOUSE_FILE)
     _clean_stale_builds(loc, path)
-    if _published_definition(loc, path) == definition:
+    published = _published_marker(loc, path)
+    frame = _frame(loc)
+    if (
+        workflow_id is not None
+        and published is not None
+        and published.get("frame") == frame
+        and _covers(loc, published.get("columns", {}), workflow_id)
+    ):
+        return CatalogPublish(where, False, published["definition"])
+    sources, marts = _view_defs(loc)
+    statements = _statements(sources, marts)
+    definition = _definition(statements)
+    if published is not None and published["definition"] == definition:
         return CatalogPublish(where, False, definition)
+    marker = json.dumps(
+        {
+            "definition": definition,
+            "frame": frame,
+            "columns": {d.name: list(d.present) for d in [*sources, *marts] if d.files},
+        },
+        sort_keys=True,
+    )
     if path is not None:
         _publish_local(loc, statements, path)
-        _replace_text(path.with_name(path.name + DEFINITION_SUFFIX), definition + "\n")
+        _replace_text(path.with_name(path.name + DEFINITION_SUFFIX), marker + "\n")
     else:
         with tempfile.TemporaryDirectory(prefix="stuut-catalog-") as tmp:
             built = Path(tmp) / "stuut.duckdb"
             _build_file(loc, statements, built)
             _publish_object(loc, WAREHOUSE_FILE, built.read_bytes())
-        _publish_object(loc, WAREHOUSE_FILE + DEFINITION_SUFFIX, (definition + "\n").encode())
+        _publish_object(loc, WAREHOUSE_FILE + DEFINITION_SUFFIX, (marker + "\n").encode())
     return CatalogPublish(where, True, definition)
 
 

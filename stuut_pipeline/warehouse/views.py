@@ -54,6 +54,8 @@ class ViewDef:
     sql: str
     files: int
     missing: tuple[str, ...]
+    #: The columns the files have (their union), `workflow_id` not included.
+    present: tuple[str, ...] = ()
 
 
 def view_def(
@@ -88,7 +90,8 @@ def view_def(
     source = f"FROM {scan}" if files else "WHERE false"
     sql = f"CREATE OR REPLACE VIEW {quote_ident(name)} AS SELECT {', '.join(items)} {source}"
     missing = tuple(n for n in names if files and n not in present and n != PARTITION_COLUMN)
-    return ViewDef(name, sql, files, missing)
+    found = tuple(n for n in present if n != PARTITION_COLUMN)
+    return ViewDef(name, sql, files, missing, found)
 
 
 def glob_view_def(

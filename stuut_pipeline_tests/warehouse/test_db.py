@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -184,3 +185,64 @@ def test_no_workflow_id_is_pasted_into_sql(built):
         text = path.read_text()
         assert "otwfl_" not in text
         assert "workflow_id = $workflow_id" in text or path.name == "call_facts.sql"
+
+
+def _two_workflows(by_wf: dict) -> tuple[str, str]:
+    first, second, *_ = sorted(by_wf)
+    return first, second
+
+
+def test_a_workflows_refresh_reads_only_its_own_files_when_the_catalog_covers_them(built):
+    data_dir, by_wf = built
+    db = data_dir / WAREHOUSE_FILE
+    mine, other = _two_workflows(by_wf)
+    inode = db.stat().st_ino
+    # another workflow's file is unreadable: a check that read it would fail
+    theirs = data_dir / mart_key("workflow_kpis", other)
+    theirs.write_bytes(b"not parquet")
+    kept = wh.publish_catalog(data_dir, db, workflow_id=mine)
+    assert not kept.rebuilt and db.stat().st_ino == inode
+    with pytest.raises(duckdb.Error):
+        wh.publish_catalog(data_dir, db)  # the full definition reads every footer
+
+
+def test_a_workflows_new_column_rebuilds_the_catalog_from_the_fast_path(built):
+    data_dir, by_wf = built
+    db = data_dir / WAREHOUSE_FILE
+    mine, other = _two_workflows(by_wf)
+    key = data_dir / mart_key("classification_rollup", mine)
+    table = pq.read_table(key)
+    pq.write_table(table.append_column("reviewed_by", pa.array(["qa"] * table.num_rows)), key)
+    # the other workflow's files are unchanged: asking about them keeps the catalog
+    assert not wh.publish_catalog(data_dir, db, workflow_id=other).rebuilt
+    rebuilt = wh.publish_catalog(data_dir, db, workflow_id=mine)
+    assert rebuilt.rebuilt
+    with wh.connection(db, read_only=True) as con:
+        values = con.execute(
+            "SELECT DISTINCT reviewed_by FROM classification_rollup WHERE workflow_id = ?", [mine]
+        ).fetchall()
+    assert values == [("qa",)]
+    assert not wh.publish_catalog(data_dir, db, workflow_id=mine).rebuilt
+
+
+def test_a_datasets_first_file_rebuilds_the_catalog_from_the_fast_path(built):
+    data_dir, by_wf = built
+    db = data_dir / WAREHOUSE_FILE
+    mine, _ = _two_workflows(by_wf)
+    marts = data_dir / "marts" / "sentiment_rollup"
+    moved = data_dir / "elsewhere"
+    marts.rename(moved)
+    assert wh.publish_catalog(data_dir, db).rebuilt  # an empty, typed view
+    moved.rename(marts)
+    assert wh.publish_catalog(data_dir, db, workflow_id=mine).rebuilt
+    with wh.connection(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM sentiment_rollup").fetchone()[0] > 0
+
+
+def test_a_catalog_marked_by_an_older_version_is_rebuilt_once(built):
+    data_dir, by_wf = built
+    db = data_dir / WAREHOUSE_FILE
+    mine, _ = _two_workflows(by_wf)
+    db.with_name(db.name + ".definition").write_text("0" * 64 + "\n")  # a bare hash (version 2)
+    assert wh.publish_catalog(data_dir, db, workflow_id=mine).rebuilt
+    assert not wh.publish_catalog(data_dir, db, workflow_id=mine).rebuilt

@@ -2,7 +2,8 @@
 
 Each build reads only its workflow's Parquet files in its own in-memory DuckDB: no file is locked,
 so rollups of different workflows run in parallel and no reader can block them. After the mart
-is published, the analysts' catalog is rebuilt if its definition changed.
+is published, the analysts' catalog is rebuilt if its definition changed (asked first of this
+workflow's files only, so the check costs the same however many workflows there are).
 """
 
 from collections.abc import Iterator
@@ -108,7 +109,7 @@ def _materialize(
             if rollup.name == "sentiment_rollup"
             else None
         )
-    catalog = wh.publish_catalog(location, warehouse.catalog_path())
+    catalog = wh.publish_catalog(location, warehouse.catalog_path(), workflow_id=workflow_id)
     if catalog.rebuilt:
         context.log.info(f"rebuilt the analysts' catalog {catalog.where}")
     mart = location.uri(build.mart_key)
