@@ -6,7 +6,10 @@ Needs the `deploy` extra and PostgreSQL's server binaries (`make deploy-deps pos
 each backend: a fresh temp instance (Postgres: a throwaway cluster, default durability settings,
 via the tests' server helper), then `stuut-pipeline run --workflow X` twice as subprocesses on the
 embedded simulator: "cold" (the instance's schema is created on first use) and "warm". Prints the
-wall seconds of each process (imports included) and the event-log rows the run wrote.
+wall seconds of each process (imports included), the event-log rows the run wrote and, on
+Postgres, the connections it opened. "postgres" is deploy/dagster.yaml (the pooled storage of
+`stuut_pipeline.instance_storage`); "postgres-stock" the same file with dagster-postgres's own
+`storage: postgres:` block (a connection per statement).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,18 +34,41 @@ from stuut_pipeline_tests.servers.postgres import postgres_server  # noqa: E402
 CLI = str(Path(sys.executable).with_name("stuut-pipeline"))
 
 
+def sessions(server) -> int | None:
+    """Connections ever established to the `dagster` database of `server` (None: sqlite)."""
+    if server is None:
+        return None
+    import psycopg2
+
+    time.sleep(1.2)  # backends flush their statistics at most once a second
+    with psycopg2.connect(server.dsn("dagster")) as conn, conn.cursor() as cur:
+        cur.execute("SELECT sessions FROM pg_stat_database WHERE datname = 'dagster'")
+        return int(cur.fetchone()[0]) - 1  # less this reading session
+
+
 @contextlib.contextmanager
-def instance_home(backend: str, work: Path) -> Iterator[dict[str, str]]:
-    """A fresh DAGSTER_HOME for `backend` ("sqlite" or "postgres"): the env to run with."""
+def instance_home(backend: str, work: Path) -> Iterator[tuple[dict[str, str], object]]:
+    """A fresh DAGSTER_HOME for `backend` ("sqlite", "postgres" or "postgres-stock"): the env
+    to run with, and the Postgres server (None for sqlite)."""
     home = work / f"home-{backend}"
     home.mkdir()
     if backend == "sqlite":
         shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-        yield {"DAGSTER_HOME": str(home)}
+        yield {"DAGSTER_HOME": str(home)}, None
         return
-    shutil.copy(ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    config = (ROOT / "deploy" / "dagster.yaml").read_text()
+    if backend == "postgres-stock":
+        config = re.sub(
+            r"storage:\n  custom:\n.*?\n(?=\S)",
+            "storage:\n  postgres:\n    postgres_url:\n      env: DAGSTER_PG_URL\n\n",
+            config,
+            flags=re.S,
+        )
+        assert "PooledPostgresStorage" not in config
+    (home / "dagster.yaml").write_text(config)
     with postgres_server() as server:
-        yield {"DAGSTER_HOME": str(home), "DAGSTER_PG_URL": server.create_database("dagster")}
+        url = server.create_database("dagster")
+        yield {"DAGSTER_HOME": str(home), "DAGSTER_PG_URL": url}, server
 
 
 def event_rows(env: dict[str, str], run_id: str) -> int:
@@ -85,11 +112,11 @@ def main() -> int:
     sim = SimulatorSettings(calls=args.calls, workflows=args.workflows)
     workflow = embedded_simulator(sim).store.workflow_ids()[0]
     print(f"workflow {workflow} of {args.calls} simulated calls / {args.workflows} workflows")
-    print(f"{'backend':<9} {'run':<5} {'wall s':>7} {'event rows':>11}")
+    print(f"{'backend':<15} {'run':<5} {'wall s':>7} {'event rows':>11} {'connections':>12}")
     with tempfile.TemporaryDirectory(prefix="stuut-instance-cost-") as tmp:
         work = Path(tmp)
-        for backend in ("sqlite", "postgres"):
-            with instance_home(backend, work) as instance_env:
+        for backend in ("sqlite", "postgres", "postgres-stock"):
+            with instance_home(backend, work) as (instance_env, server):
                 env = dict(
                     os.environ,
                     **instance_env,
@@ -99,9 +126,11 @@ def main() -> int:
                     STUUT_SIM_WORKFLOWS=str(sim.workflows),
                 )
                 for label in ("cold", "warm"):
+                    before = sessions(server)
                     wall, run_id = run_once(env, workflow, work)
+                    opened = "-" if before is None else str(sessions(server) - before - 1)
                     rows = event_rows(instance_env, run_id)
-                    print(f"{backend:<9} {label:<5} {wall:>7.2f} {rows:>11}")
+                    print(f"{backend:<15} {label:<5} {wall:>7.2f} {rows:>11} {opened:>12}")
     return 0
 
 

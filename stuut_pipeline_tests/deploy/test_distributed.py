@@ -22,7 +22,7 @@ from stuut_pipeline import layout
 from stuut_pipeline.flatten import TABLES
 from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
 from stuut_pipeline.storage import DataLocation
-from stuut_pipeline.warehouse import ROLLUPS
+from stuut_pipeline.warehouse import ROLLUPS, open_catalog
 
 from ..servers.fixtures import s3_options
 from ..servers.redis import redis_server
@@ -107,7 +107,11 @@ def test_a_backfill_runs_its_steps_on_celery_workers(
         for rollup in ROLLUPS:
             assert location.exists(layout.mart_key(rollup, wf)), (rollup, wf)
         assert location.exists(layout.report_key(wf))
-    assert location.exists(layout.WAREHOUSE_FILE)
+    # the analysts' catalog reads every workflow of every table and mart
+    with open_catalog(location) as con:
+        for view in (*TABLES, *ROLLUPS):
+            found = con.execute(f"SELECT DISTINCT workflow_id FROM {view}").fetchall()
+            assert sorted(w for (w,) in found) == sorted(workflows), view
     print(
         f"distributed backfill ({task_unit} per task) of {len(workflows)} workflows:"
         f" {elapsed:.1f} s in all"
