@@ -8,7 +8,7 @@ via the tests' server helper), then `stuut-pipeline run --workflow X` twice as s
 embedded simulator: "cold" (the instance's schema is created on first use) and "warm". Prints the
 wall seconds of each process (imports included), the event-log rows the run wrote and, on
 Postgres, the connections it opened. "postgres" is deploy/dagster.yaml (the pooled storage of
-`stuut_pipeline.instance_storage`); "postgres-stock" the same file with dagster-postgres's own
+`stuut_pipeline.instance.postgres`); "postgres-stock" the same file with dagster-postgres's own
 `storage: postgres:` block (a connection per statement).
 """
 

@@ -24,14 +24,20 @@ LAYERS: dict[str, int] = {
     "warehouse": 5,
     "settings": 6,
     "defs": 7,
-    "instance_storage": 7,
+    "instance": 7,
     "definitions": 8,
     "runner": 9,
     "cli": 10,
 }
 #: Components that turn the libraries into Dagster objects (the only ones that may import it).
-DAGSTER_LAYERS = {"defs", "instance_storage", "definitions", "runner"}
-DAGSTER_MODULES = {"dagster", "dagster_graphql", "dagster_webserver", "dagster_postgres"}
+DAGSTER_LAYERS = {"defs", "instance", "definitions", "runner"}
+DAGSTER_MODULES = {
+    "dagster",
+    "dagster_graphql",
+    "dagster_webserver",
+    "dagster_postgres",
+    "dagster_celery",
+}
 
 
 def _imports(path: Path, root: Path) -> list[tuple[str, int]]:

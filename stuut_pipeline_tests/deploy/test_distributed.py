@@ -26,7 +26,7 @@ from stuut_pipeline.warehouse import ROLLUPS, open_catalog
 
 from ..servers.fixtures import s3_options
 from ..servers.redis import redis_server
-from ..servers.topology import distributed_topology
+from ..servers.topology import FINISHED, distributed_topology
 
 SIM = SimulatorSettings(calls=400, workflows=4)
 #: Steps of one run: the ingest multi-asset, the three rollups, the KPI report.
@@ -143,3 +143,83 @@ def test_only_the_distributed_deployment_selects_celery(monkeypatch) -> None:
     monkeypatch.setenv("STUUT_EXECUTOR", "dask")
     with pytest.raises(ValueError, match="default, celery"):
         settings.executor()
+
+
+TERMINATE_SIM = SimulatorSettings(calls=1500, workflows=2, latency_ms=300)
+
+
+def _run_status(topology, run_id: str) -> str:
+    data = topology.graphql(
+        "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }", id=run_id
+    )
+    return data["runOrError"]["status"]
+
+
+def _wait_for(what: str, predicate, topology, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        topology.check_alive()
+        assert time.monotonic() < deadline, f"timed out waiting for {what}\n{topology.logs()}"
+        time.sleep(0.5)
+
+
+def test_terminating_a_run_on_a_celery_worker_cancels_it(tmp_path, postgres_url, seaweedfs) -> None:
+    """The web UI's Terminate on a run executing as a Celery task: CANCELED (not a FAILURE that
+    run retries would start again), nothing half-published, and the worker takes the next run."""
+    simulator = embedded_simulator(TERMINATE_SIM)
+    stopped, after = simulator.store.workflow_ids()
+    url = f"s3://{seaweedfs.bucket}/term-{uuid.uuid4().hex[:10]}"
+    location = DataLocation.from_url(url, s3_options(seaweedfs))
+    with redis_server() as redis:
+        env = {
+            **os.environ,
+            "DAGSTER_PG_URL": postgres_url,
+            "STUUT_DATA_URL": url,
+            **seaweedfs.aws_env(),
+            "STUUT_CELERY_BROKER": redis.url(),
+            "STUUT_SIM_CALLS": str(TERMINATE_SIM.calls),
+            "STUUT_SIM_WORKFLOWS": str(TERMINATE_SIM.workflows),
+            "STUUT_SIM_LATENCY_MS": str(TERMINATE_SIM.latency_ms),
+        }
+        with distributed_topology(tmp_path / "topology", env, workers=1) as topology:
+            topology.add_partitions([stopped, after])
+            backfill = topology.launch_backfill([stopped])
+            runs: list[dict] = []
+
+            def ingesting() -> bool:
+                runs[:] = topology.backfill_runs(backfill)
+                return bool(runs) and any(
+                    s["stepKey"] == "ingest_calls" and s["status"] == "IN_PROGRESS"
+                    for s in topology.step_stats(runs[0]["runId"])
+                )
+
+            _wait_for("the ingest to start", ingesting, topology)
+            run_id = runs[0]["runId"]
+            time.sleep(1.0)  # well inside the fetch: 1,500 calls at 300 ms a page
+            data = topology.graphql(
+                "mutation($id: String!) { terminateRun(runId: $id) { __typename"
+                " ... on TerminateRunFailure { message } ... on PythonError { message } } }",
+                id=run_id,
+            )
+            assert data["terminateRun"]["__typename"] == "TerminateRunSuccess", data
+            _wait_for(
+                "the run to end", lambda: _run_status(topology, run_id) in FINISHED, topology, 60
+            )
+            assert _run_status(topology, run_id) == "CANCELED", topology.logs()
+
+            # the same worker process takes the next run, which succeeds
+            next_runs = topology.wait_for_backfill(topology.launch_backfill([after]), runs=1)
+            assert next_runs[0]["status"] == "SUCCESS", topology.logs()
+            retried = topology.graphql(
+                "query($filter: RunsFilter!) { runsOrError(filter: $filter) { ... on Runs {"
+                " results { runId } } } }",
+                filter={"tags": [{"key": "dagster/parent_run_id", "value": run_id}]},
+            )
+            assert retried["runsOrError"]["results"] == []  # run retries left it alone
+
+    # nothing of the terminated workflow was published half-way: no table, or all of them
+    published = [location.exists(layout.table_key(t, stopped)) for t in TABLES]
+    assert not any(published) or all(published), published
+    assert _rows(location, layout.table_key("calls", after)) == len(
+        {r["id"] for r in simulator.store.records(after)}
+    )

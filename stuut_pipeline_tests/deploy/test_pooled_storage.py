@@ -1,4 +1,4 @@
-"""The instance's pooled Postgres storage (`stuut_pipeline.instance_storage`, deploy/dagster.yaml):
+"""The instance's pooled Postgres storage (`stuut_pipeline.instance.postgres`, deploy/dagster.yaml):
 a run opens a handful of connections instead of hundreds, and a forked child never shares its
 parent's."""
 
@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy
 from dagster import DagsterInstance
 
-from stuut_pipeline.instance_storage import PooledPostgresStorage
+from stuut_pipeline.instance.postgres import PooledPostgresStorage
 from stuut_pipeline.settings import PROJECT_ROOT, SimulatorSettings, embedded_simulator
 
 DEPLOY_YAML = PROJECT_ROOT / "deploy" / "dagster.yaml"
