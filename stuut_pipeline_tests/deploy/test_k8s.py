@@ -26,7 +26,9 @@ VENV_BIN = Path(sys.executable).parent
 # UserDeployment, PostgreSQL, Global, RunLauncher, K8sRunLauncherConfig, RunK8sConfig,
 # ComputeLogManager, S3ComputeLogManager, Daemon, Telemetry) and, for `concurrency` and
 # `dagsterDaemon.runRetries`, helm/dagster/schema/schema/charts/dagster/subschema/concurrency.py
-# and daemon.py (the pydantic models the schema is generated from). `[]` is a list item.
+# and daemon.py (the pydantic models the schema is generated from; `runs.tagConcurrencyLimits`
+# is a list of {key, value, limit}), and `dagsterDaemon.runMonitoring` in the keys that
+# templates/configmap-instance.yaml renders. `[]` is a list item.
 CHART_KEYS = frozenset(
     """
     dagsterWebserver dagsterWebserver.replicaCount dagsterWebserver.envSecrets
@@ -60,9 +62,15 @@ CHART_KEYS = frozenset(
     computeLogManager.config.s3ComputeLogManager.region
     concurrency concurrency.enabled concurrency.pools concurrency.pools.defaultLimit
     concurrency.pools.granularity concurrency.runs concurrency.runs.maxConcurrentRuns
+    concurrency.runs.tagConcurrencyLimits concurrency.runs.tagConcurrencyLimits[]
+    concurrency.runs.tagConcurrencyLimits[].key concurrency.runs.tagConcurrencyLimits[].value
+    concurrency.runs.tagConcurrencyLimits[].value.applyLimitPerUniqueValue
+    concurrency.runs.tagConcurrencyLimits[].limit
     dagsterDaemon dagsterDaemon.envSecrets dagsterDaemon.runRetries
     dagsterDaemon.runRetries.enabled dagsterDaemon.runRetries.maxRetries
     dagsterDaemon.runRetries.retryOnAssetOrOpFailure
+    dagsterDaemon.runMonitoring dagsterDaemon.runMonitoring.enabled
+    dagsterDaemon.runMonitoring.startTimeoutSeconds dagsterDaemon.runMonitoring.pollIntervalSeconds
     telemetry telemetry.enabled
     """.split()  # noqa: SIM905 (one path per word reads better than a 60-item literal)
 )
@@ -123,6 +131,32 @@ def test_values_hold_no_secret_and_point_at_external_postgres_and_s3() -> None:
     assert v["runLauncher"]["type"] == "K8sRunLauncher"
     assert v["runLauncher"]["config"]["k8sRunLauncher"]["resources"]["requests"]
     assert v["computeLogManager"]["type"] == "S3ComputeLogManager"
+
+
+def test_values_keep_the_instance_guards_of_the_project_instance() -> None:
+    """One run per workflow partition, run monitoring and run retries, as dagster_home/ has."""
+    project = yaml.safe_load((PROJECT_ROOT / "dagster_home" / "dagster.yaml").read_text())
+    runs, daemon = values()["concurrency"]["runs"], values()["dagsterDaemon"]
+    assert runs["tagConcurrencyLimits"] == [
+        {
+            "key": limit["key"],
+            "value": {"applyLimitPerUniqueValue": limit["value"]["applyLimitPerUniqueValue"]},
+            "limit": limit["limit"],
+        }
+        for limit in project["concurrency"]["runs"]["tag_concurrency_limits"]
+    ]
+    monitoring = project["run_monitoring"]
+    assert daemon["runMonitoring"] == {
+        "enabled": monitoring["enabled"],
+        "startTimeoutSeconds": monitoring["start_timeout_seconds"],
+        "pollIntervalSeconds": monitoring["poll_interval_seconds"],
+    }
+    retries = project["run_retries"]
+    assert daemon["runRetries"] == {
+        "enabled": retries["enabled"],
+        "maxRetries": retries["max_retries"],
+        "retryOnAssetOrOpFailure": retries["retry_on_asset_or_op_failure"],
+    }
 
 
 def test_dockerfile_cmd_is_the_argv_the_chart_runs() -> None:
