@@ -57,6 +57,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _smoke(args: argparse.Namespace) -> int:
+    from .raw_landing import Quarantined, key_or_quarantine
     from .settings import ApiSettings, FetchSettings, make_client
     from .stuut_api import CallsQuery
     from .stuut_api.discovery import scan_workflows
@@ -66,18 +67,20 @@ def _smoke(args: argparse.Namespace) -> int:
         scan = scan_workflows(client)
         print(
             f"scanned {scan.calls_scanned} calls in {scan.pages_scanned} pages:"
-            f" {len(scan.workflows)} workflows, {scan.calls_without_workflow} calls with none"
+            f" {len(scan.workflows)} workflows, {scan.calls_without_workflow} calls with none,"
+            f" {scan.calls_unreadable} unreadable"
         )
         for workflow_id, name in sorted(scan.workflows.items()):
-            fetch = client.fetch_calls(
-                CallsQuery(limit=fetch_settings.page_size, workflow=workflow_id)
+            query = CallsQuery(limit=fetch_settings.page_size, workflow=workflow_id)
+            fetch = client.fetch_calls(query, decode=key_or_quarantine)
+            unkeyable = sum(
+                isinstance(r.record, Quarantined) for page in fetch for r in page.records
             )
-            for _ in fetch:
-                pass
             r = fetch.report
             print(
-                f"  {workflow_id} ({name}): {r.records} calls, {r.pages} pages,"
-                f" {r.retries} retries, total_records matched: {r.total_records_matched}"
+                f"  {workflow_id} ({name}): {r.records} calls ({unkeyable} without a usable id),"
+                f" {r.pages} pages, {r.retries} retries, total_records matched:"
+                f" {r.total_records_matched}"
             )
     return 0
 

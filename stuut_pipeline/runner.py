@@ -54,6 +54,11 @@ def discover_workflow_ids(out: Callable[[str], None]) -> list[str]:
         f"discovered {len(scan.workflows)} workflows in {scan.calls_scanned} calls"
         f" ({scan.pages_scanned} pages); {scan.calls_without_workflow} calls have no workflow"
         " and belong to no partition"
+        + (
+            f"; {scan.calls_unreadable} calls whose workflow could not be read"
+            if scan.calls_unreadable
+            else ""
+        )
     )
     if scan.invalid_ids:
         out(f"refused invalid workflow ids: {', '.join(sorted(scan.invalid_ids))}")

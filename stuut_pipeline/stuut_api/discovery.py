@@ -9,6 +9,7 @@ import msgspec
 
 from .client import StuutClient
 from .query import CallsQuery
+from .surrogates import masked_same_length
 
 WORKFLOW_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -24,14 +25,29 @@ class _WorkflowRef(msgspec.Struct):
 
 
 class CallWorkflow(msgspec.Struct):
-    """A call decoded down to its id and workflow."""
+    """A call decoded down to its workflow (nothing else is read: a record with no usable `id`
+    or with odd other fields still tells its workflow)."""
 
-    id: str
-    modified_at: str | None = None
     workflow: _WorkflowRef | None = None
 
 
 _decoder = msgspec.json.Decoder(CallWorkflow)
+
+
+def _workflow_of(raw: msgspec.Raw) -> CallWorkflow | None:
+    """The record's workflow part, or None when the record is not a JSON object with a readable
+    `workflow` (a lone surrogate escape is read as U+FFFD, as the client does)."""
+    try:
+        return _decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        pass
+    masked, spans = masked_same_length(bytes(raw))
+    if not spans:
+        return None
+    try:
+        return _decoder.decode(masked)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
 
 
 @dataclass
@@ -42,6 +58,8 @@ class WorkflowScan:
     invalid_ids: dict[str, int] = field(default_factory=dict)
     calls_scanned: int = 0
     calls_without_workflow: int = 0
+    #: Records whose `workflow` could not be read (not a JSON object, or `workflow` malformed).
+    calls_unreadable: int = 0
     pages_scanned: int = 0
     total_records: int = 0
     next_page: int | None = None
@@ -63,8 +81,11 @@ def scan_workflows(
         scan.pages_scanned += 1
         scan.total_records = total
         for raw in records:
-            call = _decoder.decode(raw)
             scan.calls_scanned += 1
+            call = _workflow_of(raw)
+            if call is None:
+                scan.calls_unreadable += 1
+                continue
             wf = call.workflow
             if wf is None or wf.id is None:
                 scan.calls_without_workflow += 1

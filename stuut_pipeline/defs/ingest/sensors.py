@@ -37,6 +37,7 @@ def discover(
         {
             "next_page": 0 if wrapped else scan.next_page,
             "calls_without_workflow": scan.calls_without_workflow,
+            "calls_unreadable": scan.calls_unreadable,
         }
     )
     summary = (
@@ -45,6 +46,8 @@ def discover(
         f" {scan.calls_without_workflow} calls have no workflow (not ingested: they belong to no"
         f" partition)"
     )
+    if scan.calls_unreadable:
+        summary += f"; {scan.calls_unreadable} calls whose workflow could not be read"
     context.log.info(summary)
     if invalid:
         context.log.warning(
