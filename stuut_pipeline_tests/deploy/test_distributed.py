@@ -12,6 +12,7 @@ steps of a run in one worker process) and a step per task (the Celery executor).
 from __future__ import annotations
 
 import os
+import signal
 import time
 import uuid
 
@@ -26,7 +27,7 @@ from stuut_pipeline.warehouse import ROLLUPS, open_catalog
 
 from ..servers.fixtures import s3_options
 from ..servers.redis import redis_server
-from ..servers.topology import FINISHED, distributed_topology
+from ..servers.topology import FINISHED, distributed_topology, pool_processes
 
 SIM = SimulatorSettings(calls=400, workflows=4)
 #: Steps of one run: the ingest multi-asset, the three rollups, the KPI report.
@@ -145,14 +146,29 @@ def test_only_the_distributed_deployment_selects_celery(monkeypatch) -> None:
         settings.executor()
 
 
-TERMINATE_SIM = SimulatorSettings(calls=1500, workflows=2, latency_ms=300)
+#: Runs slow enough to be stopped mid-fetch: 1,500 calls, 300 ms per page.
+SLOW_SIM = SimulatorSettings(calls=1500, workflows=3, latency_ms=300)
 
 
-def _run_status(topology, run_id: str) -> str:
-    data = topology.graphql(
-        "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }", id=run_id
-    )
-    return data["runOrError"]["status"]
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory, postgres_server, seaweedfs):
+    """The topology with one Celery worker (a run per task) over SLOW_SIM; its data location."""
+    url = f"s3://{seaweedfs.bucket}/one-{uuid.uuid4().hex[:10]}"
+    with redis_server() as redis:
+        env = {
+            **os.environ,
+            "DAGSTER_PG_URL": postgres_server.create_database(f"one_{uuid.uuid4().hex[:8]}"),
+            "STUUT_DATA_URL": url,
+            **seaweedfs.aws_env(),
+            "STUUT_CELERY_BROKER": redis.url(),
+            "STUUT_SIM_CALLS": str(SLOW_SIM.calls),
+            "STUUT_SIM_WORKFLOWS": str(SLOW_SIM.workflows),
+            "STUUT_SIM_LATENCY_MS": str(SLOW_SIM.latency_ms),
+        }
+        root = tmp_path_factory.mktemp("one-worker")
+        with distributed_topology(root, env, workers=1) as topology:
+            topology.add_partitions(embedded_simulator(SLOW_SIM).store.workflow_ids())
+            yield topology, DataLocation.from_url(url, s3_options(seaweedfs))
 
 
 def _wait_for(what: str, predicate, topology, timeout: float = 180) -> None:
@@ -163,63 +179,76 @@ def _wait_for(what: str, predicate, topology, timeout: float = 180) -> None:
         time.sleep(0.5)
 
 
-def test_terminating_a_run_on_a_celery_worker_cancels_it(tmp_path, postgres_url, seaweedfs) -> None:
+def _launch_and_wait_for_the_fetch(topology, workflow: str) -> str:
+    run_id = topology.launch_run(workflow)
+
+    def fetching() -> bool:
+        return any(
+            s["stepKey"] == "ingest_calls" and s["status"] == "IN_PROGRESS"
+            for s in topology.step_stats(run_id)
+        )
+
+    _wait_for("the ingest to start", fetching, topology)
+    time.sleep(1.0)  # well inside the fetch: 1,500 calls at 300 ms a page
+    return run_id
+
+
+def _all_or_nothing(location: DataLocation, workflow: str) -> None:
+    published = [location.exists(layout.table_key(t, workflow)) for t in TABLES]
+    assert not any(published) or all(published), published
+
+
+def _exact(location: DataLocation, workflow: str) -> None:
+    expected = {r["id"] for r in embedded_simulator(SLOW_SIM).store.records(workflow)}
+    assert _rows(location, layout.table_key("calls", workflow)) == len(expected)
+
+
+def test_terminating_a_run_on_a_celery_worker_cancels_it(one_worker) -> None:
     """The web UI's Terminate on a run executing as a Celery task: CANCELED (not a FAILURE that
     run retries would start again), nothing half-published, and the worker takes the next run."""
-    simulator = embedded_simulator(TERMINATE_SIM)
-    stopped, after = simulator.store.workflow_ids()
-    url = f"s3://{seaweedfs.bucket}/term-{uuid.uuid4().hex[:10]}"
-    location = DataLocation.from_url(url, s3_options(seaweedfs))
-    with redis_server() as redis:
-        env = {
-            **os.environ,
-            "DAGSTER_PG_URL": postgres_url,
-            "STUUT_DATA_URL": url,
-            **seaweedfs.aws_env(),
-            "STUUT_CELERY_BROKER": redis.url(),
-            "STUUT_SIM_CALLS": str(TERMINATE_SIM.calls),
-            "STUUT_SIM_WORKFLOWS": str(TERMINATE_SIM.workflows),
-            "STUUT_SIM_LATENCY_MS": str(TERMINATE_SIM.latency_ms),
-        }
-        with distributed_topology(tmp_path / "topology", env, workers=1) as topology:
-            topology.add_partitions([stopped, after])
-            backfill = topology.launch_backfill([stopped])
-            runs: list[dict] = []
-
-            def ingesting() -> bool:
-                runs[:] = topology.backfill_runs(backfill)
-                return bool(runs) and any(
-                    s["stepKey"] == "ingest_calls" and s["status"] == "IN_PROGRESS"
-                    for s in topology.step_stats(runs[0]["runId"])
-                )
-
-            _wait_for("the ingest to start", ingesting, topology)
-            run_id = runs[0]["runId"]
-            time.sleep(1.0)  # well inside the fetch: 1,500 calls at 300 ms a page
-            data = topology.graphql(
-                "mutation($id: String!) { terminateRun(runId: $id) { __typename"
-                " ... on TerminateRunFailure { message } ... on PythonError { message } } }",
-                id=run_id,
-            )
-            assert data["terminateRun"]["__typename"] == "TerminateRunSuccess", data
-            _wait_for(
-                "the run to end", lambda: _run_status(topology, run_id) in FINISHED, topology, 60
-            )
-            assert _run_status(topology, run_id) == "CANCELED", topology.logs()
-
-            # the same worker process takes the next run, which succeeds
-            next_runs = topology.wait_for_backfill(topology.launch_backfill([after]), runs=1)
-            assert next_runs[0]["status"] == "SUCCESS", topology.logs()
-            retried = topology.graphql(
-                "query($filter: RunsFilter!) { runsOrError(filter: $filter) { ... on Runs {"
-                " results { runId } } } }",
-                filter={"tags": [{"key": "dagster/parent_run_id", "value": run_id}]},
-            )
-            assert retried["runsOrError"]["results"] == []  # run retries left it alone
-
-    # nothing of the terminated workflow was published half-way: no table, or all of them
-    published = [location.exists(layout.table_key(t, stopped)) for t in TABLES]
-    assert not any(published) or all(published), published
-    assert _rows(location, layout.table_key("calls", after)) == len(
-        {r["id"] for r in simulator.store.records(after)}
+    topology, location = one_worker
+    stopped, after, _ = embedded_simulator(SLOW_SIM).store.workflow_ids()
+    run_id = _launch_and_wait_for_the_fetch(topology, stopped)
+    data = topology.graphql(
+        "mutation($id: String!) { terminateRun(runId: $id) { __typename"
+        " ... on TerminateRunFailure { message } ... on PythonError { message } } }",
+        id=run_id,
     )
+    assert data["terminateRun"]["__typename"] == "TerminateRunSuccess", data
+    _wait_for("the run to end", lambda: topology.run_status(run_id) in FINISHED, topology, 60)
+    assert topology.run_status(run_id) == "CANCELED", topology.logs()
+    _all_or_nothing(location, stopped)
+
+    # the same worker takes the next run, which succeeds; run retries left the canceled one alone
+    next_run = topology.launch_run(after)
+    _wait_for("the next run", lambda: topology.run_status(next_run) in FINISHED, topology)
+    assert topology.run_status(next_run) == "SUCCESS", topology.logs()
+    assert topology.runs_tagged("dagster/parent_run_id", run_id) == []
+    _exact(location, after)
+
+
+def test_a_run_whose_worker_process_is_killed_is_failed_and_retried(one_worker) -> None:
+    """kill -9 of the Celery pool process executing a run: run monitoring marks the run FAILURE
+    (the task's state says the worker was lost), run retries launch it again, and the retry,
+    in the pool's new process, publishes the workflow exactly."""
+    topology, location = one_worker
+    *_, workflow = embedded_simulator(SLOW_SIM).store.workflow_ids()
+    (worker,) = topology.workers
+    run_id = _launch_and_wait_for_the_fetch(topology, workflow)
+    pool = pool_processes(worker)
+    assert len(pool) == 1, pool  # concurrency 1: the one process executing the run
+    os.kill(pool[0], signal.SIGKILL)
+
+    _wait_for("the run to fail", lambda: topology.run_status(run_id) in FINISHED, topology)
+    assert topology.run_status(run_id) == "FAILURE"
+    _all_or_nothing(location, workflow)
+    retries: list[dict] = []
+
+    def retried() -> bool:
+        retries[:] = topology.runs_tagged("dagster/parent_run_id", run_id)
+        return bool(retries) and all(r["status"] in FINISHED for r in retries)
+
+    _wait_for("the retry", retried, topology)
+    assert [r["status"] for r in retries] == ["SUCCESS"], topology.logs()
+    assert pool_processes(worker) != pool  # Celery replaced the killed process
+    _exact(location, workflow)

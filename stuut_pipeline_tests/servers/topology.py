@@ -95,6 +95,21 @@ def _group_pids(pgid: int) -> set[int]:
     return pids
 
 
+def _parent(pid: int) -> int | None:
+    try:
+        return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
+
+
+def pool_processes(worker: Service) -> list[int]:
+    """The Celery pool processes of a worker service, those that execute tasks: children of the
+    `celery worker` process, which `dagster-celery worker start` (the service) runs."""
+    group = worker.group_pids()
+    mains = {pid for pid in group if _parent(pid) == worker.pid}
+    return sorted(pid for pid in group if _parent(pid) in mains)
+
+
 #: What one Celery task executes: a whole run (deploy/celery-run-launcher.yaml, in-process
 #: steps) or one step (the Celery executor; each run has a run worker process of its own).
 TASK_UNITS = ("run", "step")
@@ -174,6 +189,39 @@ class Topology:
         result = data["launchPartitionBackfill"]
         assert result["__typename"] == "LaunchBackfillSuccess", result
         return result["backfillId"]
+
+    def launch_run(self, partition: str, job: str = "stuut_pipeline_job") -> str:
+        """Launch one run of the job's `partition` (`launchRun`, the launchpad's button): it goes
+        through the run queue, not the backfill daemon. Returns the run id."""
+        data = self.graphql(
+            "mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {"
+            " __typename ... on LaunchRunSuccess { run { runId } }"
+            " ... on PythonError { message stack } ... on Error { message } } }",
+            params={
+                "selector": {**self.repository_selector, "jobName": job},
+                "mode": "default",
+                "executionMetadata": {"tags": [{"key": "dagster/partition", "value": partition}]},
+            },
+        )
+        result = data["launchRun"]
+        assert result["__typename"] == "LaunchRunSuccess", result
+        return result["run"]["runId"]
+
+    def run_status(self, run_id: str) -> str:
+        """The run's status (QUEUED, STARTING, STARTED, SUCCESS, FAILURE, CANCELED, ...)."""
+        data = self.graphql(
+            "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }", id=run_id
+        )
+        return data["runOrError"]["status"]
+
+    def runs_tagged(self, key: str, value: str) -> list[dict]:
+        """Every run with tag `key` = `value`: id and status."""
+        data = self.graphql(
+            "query($filter: RunsFilter!) { runsOrError(filter: $filter) { ... on Runs {"
+            " results { runId status } } } }",
+            filter={"tags": [{"key": key, "value": value}]},
+        )
+        return data["runsOrError"]["results"]
 
     def backfill_runs(self, backfill_id: str) -> list[dict]:
         """The backfill's runs: id, status, partition, start and end time."""
