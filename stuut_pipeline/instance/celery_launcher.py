@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dagster._core.storage.dagster_run import DagsterRunStatus
 from dagster_celery.launcher import CeleryRunLauncher as _DagsterCeleryRunLauncher
+from dagster_celery.tags import DAGSTER_CELERY_TASK_ID_TAG
 
 #: States in which a termination request means something to a Celery task.
 _IN_FLIGHT = (DagsterRunStatus.STARTING, DagsterRunStatus.STARTED)
@@ -22,10 +23,23 @@ class CeleryRunLauncher(_DagsterCeleryRunLauncher):
     run marks it CANCELING before its task is revoked."""
 
     def terminate(self, run_id: str) -> bool:
-        """Mark the run CANCELING, then revoke its task (the worker interrupts the run)."""
+        """Mark the run CANCELING, then revoke its task (the worker interrupts the run). A run
+        whose task was not sent yet is only marked: the worker skips a task of a CANCELING run,
+        and run monitoring ends it CANCELED."""
         run = self._instance.get_run_by_id(run_id)
         if run is None or run.status not in (*_IN_FLIGHT, DagsterRunStatus.CANCELING):
             return False
         if run.status != DagsterRunStatus.CANCELING:
             self._instance.report_run_canceling(run, message="Terminating the run's Celery task.")
-        return super().terminate(run_id)
+        if DAGSTER_CELERY_TASK_ID_TAG not in run.tags:
+            return True
+        try:
+            return super().terminate(run_id)
+        except Exception as exc:
+            self._instance.report_engine_event(
+                f"Could not revoke the run's Celery task ({type(exc).__name__}): the run may"
+                " still be executing. Terminate it again once the broker answers.",
+                run,
+                cls=self.__class__,
+            )
+            raise

@@ -21,7 +21,7 @@ def is_valid_workflow_id(value: object) -> bool:
 
 class _WorkflowRef(msgspec.Struct):
     id: object = None
-    name: str | None = None
+    name: object = None
 
 
 class CallWorkflow(msgspec.Struct):
@@ -90,7 +90,8 @@ def scan_workflows(
             if wf is None or wf.id is None:
                 scan.calls_without_workflow += 1
             elif is_valid_workflow_id(wf.id):
-                scan.workflows.setdefault(wf.id, wf.name)  # type: ignore[arg-type]
+                name = wf.name if isinstance(wf.name, str) else None
+                scan.workflows.setdefault(wf.id, name)  # type: ignore[arg-type]
             else:
                 key = repr(wf.id)[:80]
                 scan.invalid_ids[key] = scan.invalid_ids.get(key, 0) + 1

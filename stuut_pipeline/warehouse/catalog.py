@@ -11,9 +11,11 @@ pipeline itself registers the location's pyarrow filesystem instead (`open_catal
 needs a DuckDB extension.
 
 Working out the definition reads every file's footer, so a rollup of one workflow asks first
-whether the published catalog already covers that workflow's files (`publish_catalog(...,
-workflow_id=...)`): the marker beside the catalog records the columns each view found, and a
-workflow whose files have no other column costs a few reads, however many workflows there are.
+whether the published catalog still covers every dataset (`publish_catalog(..., workflow_id=...)`):
+the catalog's own table `_stuut_catalog` records what it was built from (the columns each view
+found), and a workflow whose files bring no other column costs a listing per dataset and its own
+footers, however many workflows there are. Catalog and record are one file, replaced together;
+a build during which another run published files is done again.
 
 A build killed midway leaves a temporary file (local) or a staging directory (S3); the next
 publish removes those older than `STALE_BUILD_S`, far longer than any build takes (builds of
@@ -41,6 +43,8 @@ from stuut_pipeline.layout import (
     WAREHOUSE_FILE,
     dataset_glob,
     mart_dir,
+    parquet_scan,
+    partition_dir,
     table_dir,
 )
 from stuut_pipeline.storage import (
@@ -62,12 +66,15 @@ from .views import (
     ViewDef,
     catalog_view_defs,
     glob_view_def,
-    view_def,
+    view_sql,
 )
 
 #: Bump when the catalog's layout changes in a way its statements do not show.
 CATALOG_VERSION = "3"
-DEFINITION_SUFFIX = ".definition"
+#: The catalog's own table: what it was built from (one row), read by the next publish.
+META_TABLE = "_stuut_catalog"
+#: Full builds a publish redoes when another run published files while it built.
+REBUILD_ATTEMPTS = 3
 
 
 #: Seconds after which a catalog build's leftovers are an orphan (a build takes a second).
@@ -129,26 +136,53 @@ def _dataset_dirs() -> dict[str, str]:
 
 
 def _frame(location: DataLocation) -> str:
-    """A hash of what the definition holds besides the files: the location, the contracts,
-    the SQL (the views as if no dataset had a file yet)."""
-    empty = [view_def(None, n, t.columns, "", 0) for n, t in TABLES.items()]  # type: ignore[arg-type]
-    marts = [view_def(None, n, r.db_columns, "", 0) for n, r in ROLLUPS.items()]  # type: ignore[arg-type]
-    return _definition([location.uri(), *_statements(empty, marts)])
+    """A hash of everything the definition holds besides which columns the files have: the
+    location, the contracts, the SQL of every view both with files (every contract column
+    present) and without."""
+    views = []
+    for name, directory in _dataset_dirs().items():
+        columns = TABLES[name].columns if name in TABLES else ROLLUPS[name].db_columns
+        scan = parquet_scan(location.uri(dataset_glob(directory)))
+        first = name in ROLLUPS
+        contract = [c.name for c in columns]
+        views.append(view_sql(name, columns, scan, 1, contract, partition_first=first).sql)
+        views.append(view_sql(name, columns, scan, 0, [], partition_first=first).sql)
+    sources = [view_sql(n, t.columns, "", 0, []) for n, t in TABLES.items()]
+    marts = [view_sql(n, r.db_columns, "", 0, [], partition_first=True) for n, r in ROLLUPS.items()]
+    return _definition([location.uri(), *views, *_statements(sources, marts)])
+
+
+def _contract_columns(name: str) -> set[str]:
+    columns = TABLES[name].columns if name in TABLES else ROLLUPS[name].db_columns
+    return {c.name for c in columns}
 
 
 def _covers(location: DataLocation, columns: dict[str, list[str]], workflow_id: str) -> bool:
-    """Whether views that found `columns` (view -> columns; none for an empty view) read every
-    column of `workflow_id`'s files: its footers only, a few reads."""
+    """Whether views that found `columns` (view -> columns; none for an empty view) are still
+    right after `workflow_id`'s files changed: every dataset still has (or still lacks) files,
+    no view reads a column only older files had, and `workflow_id`'s files have no column the
+    views lack. One listing per dataset and that workflow's footers, however many workflows."""
+    mine = f"/{partition_dir(workflow_id)}/"
     for name, directory in _dataset_dirs().items():
-        keys = location.list_files(pattern=dataset_glob(directory, workflow_id))
-        if keys and name not in columns:
-            return False  # the dataset's first file: its view must start scanning
+        keys = location.list_files(pattern=dataset_glob(directory))
+        if bool(keys) != (name in columns):
+            return False  # a dataset's first file, or its last one gone: its view changes
         known = {*columns.get(name, ()), PARTITION_COLUMN}
-        for key in keys:
+        if not known <= _contract_columns(name) | {PARTITION_COLUMN}:
+            return False  # a column of an older contract: it may be gone from every file now
+        for key in (k for k in keys if mine in f"/{k}"):
             with location.open_input_file(key) as src:
                 if not set(pq.read_schema(src).names) <= known:
                     return False
     return True
+
+
+def _listing(location: DataLocation) -> dict[str, float]:
+    """Every file the catalog reads, with its last modification."""
+    found: dict[str, float] = {}
+    for directory in _dataset_dirs().values():
+        found |= location.modified(directory)
+    return found
 
 
 def _definition(statements: list[str]) -> str:
@@ -156,18 +190,21 @@ def _definition(statements: list[str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _replace_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def _build_file(location: DataLocation, statements: list[str], path: Path) -> None:
-    """Run `statements` into a new DuckDB file at `path` (which must not exist)."""
+def _build_file(location: DataLocation, statements: list[str], path: Path, meta: dict) -> None:
+    """Run `statements` into a new DuckDB file at `path` (which must not exist), with `meta`
+    (what it was built from) in its own table, so that the two are replaced together."""
     with duckdb.connect(str(path)) as con:
         register_location(con, location)
         for sql in statements:
             con.execute(sql)
+        con.execute(f"CREATE TABLE {META_TABLE} AS SELECT ?::VARCHAR AS meta", [json.dumps(meta)])
+        con.execute(
+            comment_sql(
+                "TABLE",
+                META_TABLE,
+                "Internal: what this catalog was built from (read by the pipeline's next publish).",
+            )
+        )
         con.execute("CHECKPOINT")
 
 
@@ -183,11 +220,11 @@ def _clean_stale_builds(location: DataLocation, path: Path | None) -> None:
                 tmp.unlink()
 
 
-def _publish_local(location: DataLocation, statements: list[str], path: Path) -> None:
+def _publish_local(location: DataLocation, statements: list[str], path: Path, meta: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        _build_file(location, statements, tmp)
+        _build_file(location, statements, tmp, meta)
         fsync_path(tmp)
         # a write-ahead log left beside the old file by an earlier writer must not be replayed
         # into the new one
@@ -212,23 +249,43 @@ def _publish_object(location: DataLocation, key: str, data: bytes) -> None:
         staging.discard()
 
 
-def _published_marker(location: DataLocation, path: Path | None) -> dict | None:
-    """What the marker beside the published catalog says (None: no catalog, or an older one)."""
-    if path is not None:
-        marker = path.with_name(path.name + DEFINITION_SUFFIX)
-        if not (path.is_file() and marker.is_file()):
-            return None
-        text = marker.read_text()
-    else:
-        key = WAREHOUSE_FILE + DEFINITION_SUFFIX
-        if not (location.exists(WAREHOUSE_FILE) and location.exists(key)):
-            return None
-        text = location.read_bytes(key).decode()
+def _read_meta(path: Path) -> dict | None:
     try:
-        marker = json.loads(text)
-    except ValueError:
-        return None  # a marker of CATALOG_VERSION 2 (a bare hash): rebuilt once
-    return marker if isinstance(marker, dict) and "definition" in marker else None
+        with duckdb.connect(str(path), read_only=True) as con:
+            (text,) = con.execute(f"SELECT meta FROM {META_TABLE}").fetchone()
+    except (duckdb.Error, TypeError):
+        return None  # a catalog of CATALOG_VERSION 2 (no meta table): rebuilt once
+    meta = json.loads(text)
+    return meta if isinstance(meta, dict) and "definition" in meta else None
+
+
+def _published_meta(location: DataLocation, path: Path | None) -> dict | None:
+    """What the published catalog says it was built from (None: no catalog, or an older one).
+
+    Read from a copy: an analyst may hold the catalog open read-write (the DuckDB CLI does), and
+    DuckDB's file lock would refuse a second process."""
+    with tempfile.TemporaryDirectory(prefix="stuut-catalog-") as tmp:
+        copy = Path(tmp) / "stuut.duckdb"
+        if path is not None:
+            try:
+                copy.write_bytes(path.read_bytes())
+            except FileNotFoundError:
+                return None
+        elif location.exists(WAREHOUSE_FILE):
+            copy.write_bytes(location.read_bytes(WAREHOUSE_FILE))
+        else:
+            return None
+        return _read_meta(copy)
+
+
+def _publish(location: DataLocation, path: Path | None, statements: list[str], meta: dict) -> None:
+    if path is not None:
+        _publish_local(location, statements, path, meta)
+        return
+    with tempfile.TemporaryDirectory(prefix="stuut-catalog-") as tmp:
+        built = Path(tmp) / "stuut.duckdb"
+        _build_file(location, statements, built, meta)
+        _publish_object(location, WAREHOUSE_FILE, built.read_bytes())
 
 
 def publish_catalog(
@@ -238,8 +295,10 @@ def publish_catalog(
 
     Local data: the file is `path` (default `<data dir>/warehouse/stuut.duckdb`). S3 data: the
     object `warehouse/stuut.duckdb` of the location, or the local file `path` when given. With
-    `workflow_id` (the workflow whose files just changed), a catalog that already covers that
-    workflow's files is kept without reading the other workflows'.
+    `workflow_id` (the workflow whose files just changed), a catalog that still covers every
+    dataset is kept after reading that workflow's footers only. A build during which another run
+    published files is done again (at most `REBUILD_ATTEMPTS` times), so the last catalog
+    published is never older than the files it missed.
     """
     loc = as_location(location)
     if path is None and loc.is_local:
@@ -247,7 +306,7 @@ def publish_catalog(
     path = Path(path) if path is not None else None
     where = str(path) if path is not None else loc.uri(WAREHOUSE_FILE)
     _clean_stale_builds(loc, path)
-    published = _published_marker(loc, path)
+    published = _published_meta(loc, path)
     frame = _frame(loc)
     if (
         workflow_id is not None
@@ -256,29 +315,25 @@ def publish_catalog(
         and _covers(loc, published.get("columns", {}), workflow_id)
     ):
         return CatalogPublish(where, False, published["definition"])
-    sources, marts = _view_defs(loc)
-    statements = _statements(sources, marts)
-    definition = _definition(statements)
-    if published is not None and published["definition"] == definition:
-        return CatalogPublish(where, False, definition)
-    marker = json.dumps(
-        {
+    rebuilt = False
+    for _ in range(REBUILD_ATTEMPTS):
+        before = _listing(loc)
+        sources, marts = _view_defs(loc)
+        statements = _statements(sources, marts)
+        definition = _definition(statements)
+        if published is not None and published["definition"] == definition:
+            return CatalogPublish(where, rebuilt, definition)
+        meta = {
             "definition": definition,
             "frame": frame,
             "columns": {d.name: list(d.present) for d in [*sources, *marts] if d.files},
-        },
-        sort_keys=True,
-    )
-    if path is not None:
-        _publish_local(loc, statements, path)
-        _replace_text(path.with_name(path.name + DEFINITION_SUFFIX), marker + "\n")
-    else:
-        with tempfile.TemporaryDirectory(prefix="stuut-catalog-") as tmp:
-            built = Path(tmp) / "stuut.duckdb"
-            _build_file(loc, statements, built)
-            _publish_object(loc, WAREHOUSE_FILE, built.read_bytes())
-        _publish_object(loc, WAREHOUSE_FILE + DEFINITION_SUFFIX, (marker + "\n").encode())
-    return CatalogPublish(where, True, definition)
+        }
+        _publish(loc, path, statements, meta)
+        rebuilt = True
+        if _listing(loc) == before:
+            break
+        published = meta  # another run published files meanwhile: build again if they matter
+    return CatalogPublish(where, rebuilt, definition)
 
 
 @contextlib.contextmanager

@@ -72,10 +72,23 @@ def view_def(
     Contract columns no file has yet are typed nulls; columns the contract does not know follow;
     `workflow_id` comes from the Hive directories.
     """
-    present: dict[str, str] = {}
+    present: list[str] = []
     if files:
         described = con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
-        present = {row[0]: row[1] for row in described}
+        present = [row[0] for row in described]
+    return view_sql(name, columns, scan, files, present, partition_first=partition_first)
+
+
+def view_sql(
+    name: str,
+    columns: Sequence[Column],
+    scan: str,
+    files: int,
+    present: Sequence[str],
+    *,
+    partition_first: bool = False,
+) -> ViewDef:
+    """`view_def` for files whose columns (their union) are `present`."""
     names = [c.name for c in columns]
     items = [
         quote_ident(c.name)

@@ -53,11 +53,12 @@ def test_records_whose_workflow_cannot_be_read_are_counted() -> None:
                 b'{"id": "call_2", "workflow": "otwfl_b"}',
                 b'{"id": "call_3", "workflow": {"id": "../etc", "name": null}}',
                 b'{"id": "call_4"}',
+                b'{"id": "call_5", "workflow": {"id": "otwfl_c", "name": 7}}',
             ]
         )
     )
-    assert scan.workflows == {"otwfl_a": "A \ufffd"}
+    assert scan.workflows == {"otwfl_a": "A \ufffd", "otwfl_c": None}
     assert scan.calls_unreadable == 2
     assert scan.invalid_ids == {"'../etc'": 1}
     assert scan.calls_without_workflow == 1
-    assert scan.calls_scanned == 5
+    assert scan.calls_scanned == 6

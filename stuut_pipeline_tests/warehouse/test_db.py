@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from stuut_pipeline import warehouse as wh
-from stuut_pipeline.layout import WAREHOUSE_FILE, mart_key
+from stuut_pipeline.layout import WAREHOUSE_FILE, mart_key, parquet_scan
 from stuut_pipeline.simulator.generator import CLASSIFICATIONS
 
 from ..reference import (
@@ -67,6 +67,12 @@ def test_read_only_connection_reads_while_nothing_writes(built_once):
         wh.connect(data_dir / "missing.duckdb", read_only=True)
 
 
+def _stale_record(db: Path) -> None:
+    """Make the catalog's record of what it was built from say something else."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("""UPDATE _stuut_catalog SET meta = '{"definition": "stale"}'""")
+
+
 _HOLDER = """
 import sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "ro")
@@ -84,6 +90,7 @@ def test_a_reader_holding_the_catalog_never_blocks_a_rebuild(built, mode):
     the new file."""
     data_dir, by_wf = built
     db = data_dir / WAREHOUSE_FILE
+    _stale_record(db)  # so that the publish below rebuilds
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(db), mode],
         stdin=subprocess.PIPE,
@@ -94,8 +101,7 @@ def test_a_reader_holding_the_catalog_never_blocks_a_rebuild(built, mode):
         before = int(holder.stdout.readline())
         assert before > 0
         inode = db.stat().st_ino
-        db.with_name(db.name + ".definition").unlink()  # force a rebuild
-        assert wh.publish_catalog(data_dir, db).rebuilt
+        assert wh.publish_catalog(data_dir, db).rebuilt  # the record was made stale below
         assert db.stat().st_ino != inode
         holder.stdin.write("\n")
         holder.stdin.flush()
@@ -239,10 +245,81 @@ def test_a_datasets_first_file_rebuilds_the_catalog_from_the_fast_path(built):
         assert con.execute("SELECT count(*) FROM sentiment_rollup").fetchone()[0] > 0
 
 
-def test_a_catalog_marked_by_an_older_version_is_rebuilt_once(built):
+def test_a_catalog_of_an_older_version_is_rebuilt_once(built):
     data_dir, by_wf = built
     db = data_dir / WAREHOUSE_FILE
     mine, _ = _two_workflows(by_wf)
-    db.with_name(db.name + ".definition").write_text("0" * 64 + "\n")  # a bare hash (version 2)
+    with duckdb.connect(str(db)) as con:  # version 2 had no record of what it was built from
+        con.execute("DROP TABLE _stuut_catalog")
     assert wh.publish_catalog(data_dir, db, workflow_id=mine).rebuilt
     assert not wh.publish_catalog(data_dir, db, workflow_id=mine).rebuilt
+
+
+def test_a_column_gone_from_every_file_is_dropped_from_its_view(built):
+    data_dir, by_wf = built
+    db = data_dir / WAREHOUSE_FILE
+    mine, _ = _two_workflows(by_wf)
+    key = data_dir / mart_key("classification_rollup", mine)
+    table = pq.read_table(key)
+    pq.write_table(table.append_column("reviewed_by", pa.array(["qa"] * table.num_rows)), key)
+    assert wh.publish_catalog(data_dir, db, workflow_id=mine).rebuilt
+    pq.write_table(table, key)  # the refresh of the only workflow that had the column
+    assert wh.publish_catalog(data_dir, db, workflow_id=mine).rebuilt
+    with wh.connection(db, read_only=True) as con:
+        columns = [r[0] for r in con.execute("DESCRIBE classification_rollup").fetchall()]
+        assert "reviewed_by" not in columns
+        assert con.execute("SELECT count(*) FROM classification_rollup").fetchone()[0] > 0
+
+
+def test_a_dataset_emptied_is_seen_from_the_fast_path(built):
+    data_dir, by_wf = built
+    db = data_dir / WAREHOUSE_FILE
+    mine, _ = _two_workflows(by_wf)
+    (data_dir / "marts" / "sentiment_rollup").rename(data_dir / "elsewhere")
+    assert wh.publish_catalog(data_dir, db, workflow_id=mine).rebuilt
+    with wh.connection(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM sentiment_rollup").fetchone()[0] == 0
+
+
+def test_a_change_of_the_scan_sql_rebuilds_from_the_fast_path(built, monkeypatch):
+    data_dir, by_wf = built
+    db = data_dir / WAREHOUSE_FILE
+    mine, _ = _two_workflows(by_wf)
+    from stuut_pipeline.warehouse import catalog, views
+
+    def scan(pattern: str) -> str:
+        return parquet_scan(pattern).replace("union_by_name = true", "union_by_name = 1")
+
+    monkeypatch.setattr(catalog, "parquet_scan", scan)
+    monkeypatch.setattr(views, "parquet_scan", scan)
+    assert wh.publish_catalog(data_dir, db, workflow_id=mine).rebuilt
+
+
+def test_a_build_during_which_another_run_published_is_done_again(built, monkeypatch):
+    data_dir, by_wf = built
+    db = data_dir / WAREHOUSE_FILE
+    mine, _ = _two_workflows(by_wf)
+    marts, moved = data_dir / "marts" / "sentiment_rollup", data_dir / "elsewhere"
+    marts.rename(moved)
+    assert wh.publish_catalog(data_dir, db).rebuilt  # an empty sentiment view
+    # this run's own change: a column the catalog does not have yet
+    key = data_dir / mart_key("classification_rollup", mine)
+    table = pq.read_table(key)
+    pq.write_table(table.append_column("reviewed_by", pa.array(["qa"] * table.num_rows)), key)
+    from stuut_pipeline.warehouse import catalog
+
+    real, calls = catalog._view_defs, []
+
+    def racing(location):
+        found = real(location)
+        if not calls:
+            moved.rename(marts)  # another run publishes the dataset's first files meanwhile
+        calls.append(1)
+        return found
+
+    monkeypatch.setattr(catalog, "_view_defs", racing)
+    assert wh.publish_catalog(data_dir, db, workflow_id=mine).rebuilt
+    assert len(calls) == 2  # the first build missed the other run's files: built again
+    with wh.connection(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM sentiment_rollup").fetchone()[0] > 0
+        assert con.execute("SELECT count(reviewed_by) FROM classification_rollup").fetchone()[0]
