@@ -193,6 +193,15 @@ def test_no_workflow_id_is_pasted_into_sql(built):
         assert "workflow_id = $workflow_id" in text or path.name == "call_facts.sql"
 
 
+def _add_column(data_dir: Path, workflow: str) -> tuple[Path, pa.Table]:
+    """Give `workflow`'s classification mart a column no contract has; return the file and its
+    table as it was."""
+    key = data_dir / mart_key("classification_rollup", workflow)
+    table = pq.read_table(key)
+    pq.write_table(table.append_column("reviewed_by", pa.array(["qa"] * table.num_rows)), key)
+    return key, table
+
+
 def _two_workflows(by_wf: dict) -> tuple[str, str]:
     first, second, *_ = sorted(by_wf)
     return first, second
@@ -216,9 +225,7 @@ def test_a_workflows_new_column_rebuilds_the_catalog_from_the_fast_path(built):
     data_dir, by_wf = built
     db = data_dir / WAREHOUSE_FILE
     mine, other = _two_workflows(by_wf)
-    key = data_dir / mart_key("classification_rollup", mine)
-    table = pq.read_table(key)
-    pq.write_table(table.append_column("reviewed_by", pa.array(["qa"] * table.num_rows)), key)
+    key, table = _add_column(data_dir, mine)
     # the other workflow's files are unchanged: asking about them keeps the catalog
     assert not wh.publish_catalog(data_dir, db, workflow_id=other).rebuilt
     rebuilt = wh.publish_catalog(data_dir, db, workflow_id=mine)
@@ -259,9 +266,7 @@ def test_a_column_gone_from_every_file_is_dropped_from_its_view(built):
     data_dir, by_wf = built
     db = data_dir / WAREHOUSE_FILE
     mine, _ = _two_workflows(by_wf)
-    key = data_dir / mart_key("classification_rollup", mine)
-    table = pq.read_table(key)
-    pq.write_table(table.append_column("reviewed_by", pa.array(["qa"] * table.num_rows)), key)
+    key, table = _add_column(data_dir, mine)
     assert wh.publish_catalog(data_dir, db, workflow_id=mine).rebuilt
     pq.write_table(table, key)  # the refresh of the only workflow that had the column
     assert wh.publish_catalog(data_dir, db, workflow_id=mine).rebuilt
@@ -303,9 +308,7 @@ def test_a_build_during_which_another_run_published_is_done_again(built, monkeyp
     marts.rename(moved)
     assert wh.publish_catalog(data_dir, db).rebuilt  # an empty sentiment view
     # this run's own change: a column the catalog does not have yet
-    key = data_dir / mart_key("classification_rollup", mine)
-    table = pq.read_table(key)
-    pq.write_table(table.append_column("reviewed_by", pa.array(["qa"] * table.num_rows)), key)
+    key, table = _add_column(data_dir, mine)
     from stuut_pipeline.warehouse import catalog
 
     real, calls = catalog._view_defs, []
