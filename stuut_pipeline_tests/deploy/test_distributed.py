@@ -21,6 +21,7 @@ import pytest
 
 from stuut_pipeline import layout
 from stuut_pipeline.flatten import TABLES
+from stuut_pipeline.flatten.parquet_io import RUN_ID_KEY
 from stuut_pipeline.settings import SimulatorSettings, embedded_simulator
 from stuut_pipeline.storage import DataLocation
 from stuut_pipeline.warehouse import ROLLUPS, open_catalog
@@ -146,8 +147,9 @@ def test_only_the_distributed_deployment_selects_celery(monkeypatch) -> None:
         settings.executor()
 
 
-#: Runs slow enough to be stopped mid-fetch: 1,500 calls, 300 ms per page.
-SLOW_SIM = SimulatorSettings(calls=1500, workflows=3, latency_ms=300)
+#: Runs slow enough to be stopped mid-fetch: 855 to 1,882 calls a workflow, 5 to 10 pages of
+#: 200 fetched 4 at a time, 2 s per page: at least 4 s of fetching.
+SLOW_SIM = SimulatorSettings(calls=4000, workflows=3, latency_ms=2000)
 
 
 @pytest.fixture(scope="module")
@@ -189,13 +191,22 @@ def _launch_and_wait_for_the_fetch(topology, workflow: str) -> str:
         )
 
     _wait_for("the ingest to start", fetching, topology)
-    time.sleep(1.0)  # well inside the fetch: 1,500 calls at 300 ms a page
+    time.sleep(1.0)  # well inside the fetch (SLOW_SIM)
     return run_id
 
 
 def _all_or_nothing(location: DataLocation, workflow: str) -> None:
     published = [location.exists(layout.table_key(t, workflow)) for t in TABLES]
     assert not any(published) or all(published), published
+
+
+def _run_ids(location: DataLocation, workflow: str) -> set[str]:
+    """The runs that wrote the four published tables of `workflow` (each file names its run)."""
+    found = set()
+    for table in TABLES:
+        with location.open_input_file(layout.table_key(table, workflow)) as src:
+            found.add(pq.ParquetFile(src).metadata.metadata[RUN_ID_KEY.encode()].decode())
+    return found
 
 
 def _exact(location: DataLocation, workflow: str) -> None:
@@ -252,3 +263,4 @@ def test_a_run_whose_worker_process_is_killed_is_failed_and_retried(one_worker) 
     assert [r["status"] for r in retries] == ["SUCCESS"], topology.logs()
     assert pool_processes(worker) != pool  # Celery replaced the killed process
     _exact(location, workflow)
+    assert _run_ids(location, workflow) == {retries[0]["runId"]}  # four tables, one run
