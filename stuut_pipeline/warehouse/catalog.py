@@ -135,26 +135,29 @@ def _dataset_dirs() -> dict[str, str]:
     }
 
 
+def _dataset_columns(name: str):
+    """The contract columns of the table or rollup `name`."""
+    return TABLES[name].columns if name in TABLES else ROLLUPS[name].db_columns
+
+
 def _frame(location: DataLocation) -> str:
     """A hash of everything the definition holds besides which columns the files have: the
     location, the contracts, the SQL of every view both with files (every contract column
     present) and without."""
-    views = []
+    with_files = []
     for name, directory in _dataset_dirs().items():
-        columns = TABLES[name].columns if name in TABLES else ROLLUPS[name].db_columns
+        columns = _dataset_columns(name)
         scan = parquet_scan(location.uri(dataset_glob(directory)))
-        first = name in ROLLUPS
-        contract = [c.name for c in columns]
-        views.append(view_sql(name, columns, scan, 1, contract, partition_first=first).sql)
-        views.append(view_sql(name, columns, scan, 0, [], partition_first=first).sql)
+        present = [c.name for c in columns]
+        view = view_sql(name, columns, scan, 1, present, partition_first=name in ROLLUPS)
+        with_files.append(view.sql)
     sources = [view_sql(n, t.columns, "", 0, []) for n, t in TABLES.items()]
     marts = [view_sql(n, r.db_columns, "", 0, [], partition_first=True) for n, r in ROLLUPS.items()]
-    return _definition([location.uri(), *views, *_statements(sources, marts)])
+    return _definition([location.uri(), *with_files, *_statements(sources, marts)])
 
 
 def _contract_columns(name: str) -> set[str]:
-    columns = TABLES[name].columns if name in TABLES else ROLLUPS[name].db_columns
-    return {c.name for c in columns}
+    return {c.name for c in _dataset_columns(name)}
 
 
 def _covers(location: DataLocation, columns: dict[str, list[str]], workflow_id: str) -> bool:
